@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Starts dockerd when no Docker engine answers. Fresh CI machines and new sessions have none running.
+set -euo pipefail
+
+if docker info >/dev/null 2>&1; then
+  exit 0
+fi
+command -v dockerd >/dev/null 2>&1 || { echo "dockerd.sh: dockerd is not installed (apt-get install docker.io)" >&2; exit 1; }
+
+log="${DORMER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dormer}/dockerd.log"
+mkdir -p "$(dirname "$log")"
+echo "dockerd.sh: starting dockerd (log: $log)" >&2
+nohup dockerd >"$log" 2>&1 &
+
+for _ in $(seq 1 60); do
+  if docker info >/dev/null 2>&1; then
+    exit 0
+  fi
+  sleep 0.5
+done
+echo "dockerd.sh: dockerd did not answer within 30 s; last lines of $log:" >&2
+tail -n 20 "$log" >&2
+exit 1
