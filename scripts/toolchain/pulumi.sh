@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Prints the path of a Pulumi CLI at least as new as the pinned version.
 # Uses one on PATH when it is new enough; otherwise builds the pinned version from the Go module proxy
-# into a cache outside the repository, so every later run takes seconds.
+# into a cache outside the repository (laid out as <dir>/bin/pulumi, as the Automation API expects), so every later run takes seconds.
 set -euo pipefail
 
 PINNED="${DORMER_PULUMI_VERSION:-3.259.0}"
 CACHE="${DORMER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dormer}"
-BIN_DIR="$CACHE/pulumi-v$PINNED"
+INSTALL_DIR="$CACHE/pulumi-v$PINNED"
+BIN_DIR="$INSTALL_DIR/bin"
 
 version_ge() { # $1 >= $2, both x.y.z
   [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n1)" = "$2" ]
@@ -48,11 +49,11 @@ EOF
   cd "$work"
   GOFLAGS=-mod=mod go mod tidy -e >&2 2>&1 || true
   GOFLAGS=-mod=mod go get "github.com/pulumi/pulumi/pkg/v3@v$PINNED" >&2
-  mkdir -p "$BIN_DIR.tmp"
-  GOFLAGS=-mod=mod go build -trimpath -o "$BIN_DIR.tmp/pulumi" \
+  mkdir -p "$INSTALL_DIR.tmp/bin"
+  GOFLAGS=-mod=mod go build -trimpath -o "$INSTALL_DIR.tmp/bin/pulumi" \
     -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PINNED" \
     github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >&2
 )
-rm -rf "$BIN_DIR"
-mv "$BIN_DIR.tmp" "$BIN_DIR"
+rm -rf "$INSTALL_DIR"
+mv "$INSTALL_DIR.tmp" "$INSTALL_DIR"
 echo "$BIN_DIR/pulumi"

@@ -1,0 +1,46 @@
+import * as fs from "fs";
+import * as path from "path";
+import { LocalWorkspace, PulumiCommand, PulumiFn, Stack } from "@pulumi/pulumi/automation";
+
+/** Everything needed to drive one stack of one program through the engine, with no language host. */
+export interface StackTarget {
+  stackName: string;
+  projectName: string;
+  program: PulumiFn;
+  /** Holds Pulumi.yaml; its stackConfigDir decides where the stack's config file lives. */
+  workDir: string;
+  /** The local file backend lives here. */
+  stateDir: string;
+  /**
+   * Encrypts the stack's secrets when neither PULUMI_CONFIG_PASSPHRASE nor PULUMI_CONFIG_PASSPHRASE_FILE is
+   * set. Local stacks use a published one (see docs/operating.md): their secrets never leave the machine, and
+   * the salt Pulumi writes into the stack file can be committed.
+   */
+  passphrase?: string;
+  /** Directory of the `pulumi` binary to drive. */
+  pulumiDir: string;
+}
+
+export async function openStack(target: StackTarget): Promise<Stack> {
+  const backend = path.join(target.stateDir, "state");
+  fs.mkdirSync(backend, { recursive: true });
+  const passphraseSet = process.env.PULUMI_CONFIG_PASSPHRASE !== undefined || process.env.PULUMI_CONFIG_PASSPHRASE_FILE;
+  if (!passphraseSet && target.passphrase === undefined) {
+    throw new Error(
+      `stack "${target.stackName}" keeps real secrets: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE`,
+    );
+  }
+  const pulumiCommand = await PulumiCommand.get({ root: path.dirname(target.pulumiDir) });
+  return LocalWorkspace.createOrSelectStack(
+    { stackName: target.stackName, projectName: target.projectName, program: target.program },
+    {
+      workDir: target.workDir,
+      pulumiCommand,
+      envVars: {
+        PULUMI_BACKEND_URL: `file://${backend}`,
+        ...(passphraseSet ? {} : { PULUMI_CONFIG_PASSPHRASE: target.passphrase }),
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+      },
+    },
+  );
+}

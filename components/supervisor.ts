@@ -1,0 +1,69 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import { LABEL } from "../runtime/labels";
+
+export interface SupervisorArgs {
+  prefix: string;
+  stack: string;
+  image: pulumi.Input<string>;
+  /** The internal network shared with the gateway and Redis. */
+  network: pulumi.Input<string>;
+  redisUrl: pulumi.Input<string>;
+  sessionKey: pulumi.Input<string>;
+  adminToken: pulumi.Input<string>;
+  publicUrl: string;
+  maxIdleTimeoutSeconds?: number;
+  /** Cloudflare Access on prod stacks; tenant access keys otherwise. */
+  access?: { teamDomain: string; audience: pulumi.Input<string> };
+}
+
+export const SUPERVISOR_PORT = 8080;
+
+/**
+ * The runtime: wakes, proxies to and puts to sleep the tenants the program declared. It finds them by their
+ * labels through the Docker socket and joins a tenant's network only while it needs to reach it, so adding,
+ * changing or removing a tenant never touches this container.
+ */
+export class Supervisor extends pulumi.ComponentResource {
+  readonly host: pulumi.Output<string>;
+
+  constructor(name: string, args: SupervisorArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("dormer:index:Supervisor", name, {}, opts);
+    const env: Record<string, pulumi.Input<string>> = {
+      PORT: String(SUPERVISOR_PORT),
+      DORMER_STACK: args.stack,
+      DORMER_REDIS_URL: args.redisUrl,
+      DORMER_SESSION_KEY: args.sessionKey,
+      DORMER_ADMIN_TOKEN: args.adminToken,
+      DORMER_PUBLIC_URL: args.publicUrl,
+      DORMER_IDENTITY: args.access ? "cloudflare-access" : "keys",
+      ...(args.maxIdleTimeoutSeconds ? { DORMER_MAX_IDLE_TIMEOUT_SECONDS: String(args.maxIdleTimeoutSeconds) } : {}),
+      ...(args.access ? { DORMER_ACCESS_TEAM_DOMAIN: args.access.teamDomain, DORMER_ACCESS_AUDIENCE: args.access.audience } : {}),
+    };
+    const container = new docker.Container(
+      name,
+      {
+        name: `${args.prefix}-supervisor`,
+        image: args.image,
+        restart: "unless-stopped",
+        envs: Object.entries(env).map(([k, v]) => pulumi.interpolate`${k}=${v}`),
+        labels: [
+          { label: LABEL.stack, value: args.stack },
+          { label: LABEL.role, value: "supervisor" },
+        ],
+        networksAdvanced: [{ name: args.network }],
+        // Holding the Docker socket is equivalent to root on the host: see docs/security.md.
+        volumes: [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" }],
+        healthcheck: {
+          tests: ["CMD", "node", "-e", `require('http').get('http://127.0.0.1:${SUPERVISOR_PORT}/live',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))`],
+          interval: "5s",
+          timeout: "3s",
+          retries: 3,
+        },
+      },
+      { parent: this },
+    );
+    this.host = container.name;
+    this.registerOutputs({ host: this.host });
+  }
+}

@@ -1,0 +1,37 @@
+import { LABEL } from "../labels";
+import { DeclaredTenant } from "./engine";
+
+const int = (value: string | undefined, fallback: number): number => {
+  const n = Number(value);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+};
+
+const list = (value: string | undefined): string[] => (value ? value.split(",").filter(Boolean) : []);
+
+/**
+ * Reads one tenant from the labels the program wrote. Returns undefined for a container that does not carry
+ * the labels of a tenant (not ours, or half-written), so it is never woken or proxied to.
+ */
+export function tenantFromLabels(name: string, labels: Record<string, string>): DeclaredTenant | undefined {
+  const id = labels[LABEL.tenant];
+  const network = labels[LABEL.network];
+  const keyHash = labels[LABEL.accessKeySha256];
+  if (labels[LABEL.role] !== "tenant" || !id || !network || !keyHash) return undefined;
+  const quota = labels[LABEL.dailyRequestQuota];
+  return {
+    id,
+    displayName: labels[LABEL.displayName] ?? id,
+    plan: labels[LABEL.plan] ?? "",
+    container: name.replace(/^\//, ""),
+    network,
+    port: int(labels[LABEL.port], 8080),
+    idleTimeoutSeconds: int(labels[LABEL.idleTimeoutSeconds], 900),
+    dailyRequestQuota: quota === "unlimited" ? "unlimited" : int(quota, 1),
+    maxHeldRequests: int(labels[LABEL.maxHeldRequests], 100),
+    wakeTimeoutSeconds: int(labels[LABEL.wakeTimeoutSeconds], 30),
+    egress: labels[LABEL.egress] === "true",
+    members: list(labels[LABEL.members]),
+    accessKeySha256: keyHash,
+    ports: list(labels[LABEL.ports]).map(Number),
+  };
+}

@@ -1,0 +1,50 @@
+import * as provider from "@pulumi/pulumi/provider";
+import { PropertyBag, unwrapBag } from "./values";
+
+/**
+ * One resource type of a stand-in plugin. Every method but `check` receives inputs and state with
+ * secrets already unwrapped; `check` gets the new inputs as sent so it can hand them back unchanged.
+ */
+export interface ResourceHandler {
+    check(olds: PropertyBag, news: PropertyBag, logicalName: string): Promise<provider.CheckResult>;
+    diff(id: string, olds: PropertyBag, news: PropertyBag): Promise<provider.DiffResult>;
+    create(inputs: PropertyBag): Promise<provider.CreateResult>;
+    read(id: string, props: PropertyBag): Promise<provider.ReadResult>;
+    update(id: string, olds: PropertyBag, news: PropertyBag): Promise<provider.UpdateResult>;
+    delete(id: string, props: PropertyBag): Promise<void>;
+}
+
+/** `urn:pulumi:stack::project::parent$child$docker:index/container:Container::name` -> type and name. */
+export function parseUrn(urn: string): { type: string; name: string } {
+    const parts = urn.split("::");
+    if (parts.length < 4) {
+        throw new Error(`malformed URN ${urn}`);
+    }
+    const types = parts[2].split("$");
+    return { type: types[types.length - 1], name: parts.slice(3).join("::") };
+}
+
+export function makeProvider(
+    plugin: string,
+    version: string,
+    handlers: Readonly<Record<string, ResourceHandler>>,
+): provider.Provider {
+    const handlerFor = (urn: string): ResourceHandler => {
+        const { type } = parseUrn(urn);
+        const handler = handlers[type];
+        if (handler === undefined) {
+            const known = Object.keys(handlers).join(", ");
+            throw new Error(`${plugin}: resource type ${type} is not implemented by the offline stand-in (implemented: ${known})`);
+        }
+        return handler;
+    };
+    return {
+        version,
+        check: (urn, olds, news) => handlerFor(urn).check(unwrapBag(olds), news ?? {}, parseUrn(urn).name),
+        diff: (id, urn, olds, news) => handlerFor(urn).diff(id, unwrapBag(olds), unwrapBag(news)),
+        create: (urn, inputs) => handlerFor(urn).create(unwrapBag(inputs)),
+        read: (id, urn, props) => handlerFor(urn).read(id, unwrapBag(props)),
+        update: (id, urn, olds, news) => handlerFor(urn).update(id, unwrapBag(olds), unwrapBag(news)),
+        delete: (id, urn, props) => handlerFor(urn).delete(id, unwrapBag(props)),
+    };
+}
