@@ -20,7 +20,7 @@ commands:
   refresh                 read the real state of every resource into the stack
   outputs [--show-secrets]
                           print the stack's outputs
-  validate [FILE]         check tenants.yaml (or FILE) and list every problem
+  validate [FILE]         check the stack's tenants.yaml (or FILE) and list every problem
 
 --stack NAME defaults to "local".`;
 

@@ -3,6 +3,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import { repoRoot, stateDir } from "./paths";
+import { loadTenantsFile } from "../components/tenants-file";
 import { openStack } from "./stack";
 import { ensureBaseImage, ensurePlugins, pulumiBinDir } from "./toolchain";
 
@@ -33,12 +34,20 @@ export function stackConfig(stackName: string): Record<string, unknown> {
   return parsed?.config ?? {};
 }
 
+/** The tenants file a stack uses: DORMER_TENANTS_FILE, else its dormer:tenantsFile, relative to the checkout. */
+export function tenantsFileOf(stackName: string): string {
+  const file = process.env.DORMER_TENANTS_FILE ?? String(stackConfig(stackName)["dormer:tenantsFile"] ?? "tenants.yaml");
+  return path.resolve(repoRoot, file);
+}
+
 /**
  * Opens one of dormer's stacks with index.ts's program inline, after making sure the engine, its plugins
  * and the stack's base image are there.
  */
 export async function openDormerStack(stackName: string): Promise<Stack> {
   const config = stackConfig(stackName);
+  // An invalid tenants.yaml is refused before the engine, the plugins or any resource is touched.
+  loadTenantsFile(tenantsFileOf(stackName));
   const pulumiDir = pulumiBinDir();
   ensurePlugins(pulumiDir);
   const wantedBase = String(config[`${projectFile().name}:baseImage`] ?? "debian:bookworm-slim");

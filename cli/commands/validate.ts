@@ -1,0 +1,11 @@
+import * as path from "path";
+import { Invocation } from "../args";
+import { tenantsFileOf } from "../project";
+import { loadTenantsFile } from "../../components/tenants-file";
+
+export async function validate(inv: Invocation): Promise<number> {
+  const file = inv.positional[0] ? path.resolve(inv.positional[0]) : tenantsFileOf(inv.stack);
+  const { plans, tenants } = loadTenantsFile(file);
+  console.log(`${path.relative(process.cwd(), file) || file}: valid, ${tenants.length} tenants on ${Object.keys(plans).length} plans`);
+  return 0;
+}

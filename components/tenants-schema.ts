@@ -1,0 +1,120 @@
+// The shape of tenants.yaml. Messages set here are domain-specific; generic ones (ranges, types) come from
+// the error map in tenants-file.ts so every problem reads the same way.
+import { z } from "zod";
+import { TENANT_APP_PORT } from "../runtime/labels";
+
+/**
+ * Variables the tenant component sets on every container (components/tenant.ts); a tenant's own value would be
+ * silently overwritten, so setting one is an error instead.
+ */
+export const RESERVED_ENV_PREFIX = "DORMER_";
+export const RESERVED_ENV_NAMES: readonly string[] = ["PORT", "FILES_DIR", "DATA_DIR"];
+
+const limitFields = {
+  /** CPU cores (0.5 = half a core). */
+  cpus: z.number().min(0.05).max(16),
+  /** Memory limit in MiB. */
+  memoryMb: z.int().min(128).max(65536),
+  /** Minutes without a request before the tenant is put to sleep. */
+  idleTimeoutMinutes: z.int().min(1).max(1440),
+  /** Whether the tenant may reach the internet; without it only the platform network is reachable. */
+  egress: z.boolean(),
+  /** Requests per UTC day, or "unlimited". 0 is refused: it would read as either "none" or "no limit". */
+  dailyRequestQuota: z.union([z.int().min(1), z.literal("unlimited")], {
+    error: 'must be a whole number or "unlimited"',
+  }),
+  /** Requests held while the tenant wakes; the next one gets a 503. */
+  maxHeldRequests: z.int().min(1).max(10000),
+  /** Seconds a held request waits for the tenant to become healthy before a 504. */
+  wakeTimeoutSeconds: z.int().min(1).max(600),
+};
+
+export const PlanSchema = z.strictObject({
+  ...limitFields,
+  maxHeldRequests: limitFields.maxHeldRequests.default(100),
+  wakeTimeoutSeconds: limitFields.wakeTimeoutSeconds.default(30),
+});
+
+/** A tenant's overrides of its plan; same fields and ranges, all optional, no defaults of their own. */
+export const LimitsSchema = z.strictObject(limitFields).partial();
+
+const PlanName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, {
+  error: 'name must be up to 32 lowercase letters, digits and "-", starting with a letter',
+});
+
+// 3-32 chars, a DNS label and a Docker name fragment, so names built from it are valid for containers,
+// networks, volumes and hostnames.
+export const TenantId = z.string().regex(/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, {
+  error: 'must be 3-32 lowercase letters, digits and "-", starting with a letter and not ending with "-"',
+});
+
+const EnvName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be letters, digits and "_", not starting with a digit' })
+  .refine((k) => !k.startsWith(RESERVED_ENV_PREFIX) && !RESERVED_ENV_NAMES.includes(k), {
+    error: `is set by the platform (reserved: ${RESERVED_ENV_PREFIX}*, ${RESERVED_ENV_NAMES.join(", ")})`,
+  });
+
+// YAML turns unquoted `true` or `3000` into non-strings; say how to fix it.
+const EnvValue = z.string({ error: 'must be a string (quote it: "3000", "true")' });
+
+/** An email (`alice@acme.com`) or a whole domain (`@acme.com`, that domain only, not subdomains). */
+export const Member = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^([a-z0-9._%+-]+)?@[a-z0-9-]+(\.[a-z0-9-]+)+$/, {
+    error: "must be an email (alice@acme.com) or a domain (@acme.com)",
+  });
+
+const Port = z.int().min(1).max(65535).refine((p) => p !== TENANT_APP_PORT, {
+  error: `must not be ${TENANT_APP_PORT}: the app port is always exposed`,
+});
+
+// registry[:port]/path[:tag][@digest], the subset of Docker's reference grammar people actually write.
+const REGISTRY = String.raw`[a-z0-9.-]+(:\d+)?`;
+const COMPONENT = String.raw`[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`;
+const TAG = String.raw`:\w[\w.-]{0,127}`;
+const DIGEST = "@sha256:[a-f0-9]{64}";
+const ImageRef = z
+  .string()
+  .regex(new RegExp(`^(${REGISTRY}/)?${COMPONENT}(/${COMPONENT})*(${TAG})?(${DIGEST})?$`), {
+    error: 'must be an image reference like "ghcr.io/acme/app:1.2"',
+  });
+
+/** Reports every repeated entry, naming where it first appeared. */
+function unique<T>(list: T[], ctx: z.core.$RefinementCtx<T[]>, name: string): void {
+  list.forEach((item, i) => {
+    const first = list.indexOf(item);
+    if (first < i) ctx.addIssue({ code: "custom", path: [i], message: `duplicate of ${name}[${first}]` });
+  });
+}
+
+export const TenantSchema = z.strictObject({
+  id: TenantId,
+  /** Shown on the waiting page and in the admin API; defaults to the id. */
+  displayName: z.string().trim().min(1).max(80).optional(),
+  plan: z.string().min(1),
+  limits: LimitsSchema.optional(),
+  /** Undefined means the project's default tenant app. */
+  image: ImageRef.optional(),
+  env: z.record(EnvName, EnvValue).default({}),
+  members: z
+    .array(Member)
+    .superRefine((list, ctx) => unique(list, ctx, "members"))
+    .default([]),
+  /** Extra container ports, besides the app port. */
+  ports: z
+    .array(Port)
+    .superRefine((list, ctx) => unique(list, ctx, "ports"))
+    .default([]),
+});
+
+export const TenantsFileSchema = z.strictObject({
+  version: z.literal(1),
+  plans: z.record(PlanName, PlanSchema),
+  tenants: z.array(TenantSchema),
+});
+
+/** A plan, or a tenant's resolved limits: every field present. */
+export type Plan = z.output<typeof PlanSchema>;
