@@ -48,7 +48,8 @@ export function readSettings(): PlatformSettings {
     baseImage: process.env.DORMER_BASE_IMAGE ?? cfg.get("baseImage") ?? "debian:bookworm-slim",
     gatewayPort: port(cfg.getNumber("gatewayPort") ?? 8088, "gatewayPort"),
     publicUrl: cfg.get("publicUrl") ?? `http://127.0.0.1:${cfg.getNumber("gatewayPort") ?? 8088}`,
-    tenantsFile: cfg.get("tenantsFile") ?? "tenants.yaml",
+    // DORMER_TENANTS_FILE lets one run use another file (a pull request's, a test's) without editing stacks/.
+    tenantsFile: process.env.DORMER_TENANTS_FILE ?? cfg.get("tenantsFile") ?? "tenants.yaml",
     rateLimitPerMinute: cfg.getNumber("rateLimitPerMinute", { min: 1 }) ?? 60,
     rateLimitBurst: cfg.getNumber("rateLimitBurst", { min: 0 }) ?? 20,
     maxBodyMb: cfg.getNumber("maxBodyMb", { min: 1 }) ?? 10,
