@@ -40,11 +40,11 @@ export function makeProvider(
     };
     return {
         version,
-        check: (urn, olds, news) => handlerFor(urn).check(unwrapBag(olds), news ?? {}, parseUrn(urn).name),
-        diff: (id, urn, olds, news) => handlerFor(urn).diff(id, unwrapBag(olds), unwrapBag(news)),
-        create: (urn, inputs) => handlerFor(urn).create(unwrapBag(inputs)),
-        read: (id, urn, props) => handlerFor(urn).read(id, unwrapBag(props)),
-        update: (id, urn, olds, news) => handlerFor(urn).update(id, unwrapBag(olds), unwrapBag(news)),
-        delete: (id, urn, props) => handlerFor(urn).delete(id, unwrapBag(props)),
+        check: async (urn, olds, news) => handlerFor(urn).check(unwrapBag(olds), news ?? {}, parseUrn(urn).name),
+        diff: async (id, urn, olds, news) => handlerFor(urn).diff(id, unwrapBag(olds), unwrapBag(news)),
+        create: async (urn, inputs) => handlerFor(urn).create(unwrapBag(inputs)),
+        read: async (id, urn, props) => handlerFor(urn).read(id, unwrapBag(props)),
+        update: async (id, urn, olds, news) => handlerFor(urn).update(id, unwrapBag(olds), unwrapBag(news)),
+        delete: async (id, urn, props) => handlerFor(urn).delete(id, unwrapBag(props)),
     };
 }

@@ -8,7 +8,6 @@ export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 /** What an input not yet known (an output of a resource still to be created) looks like during preview. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-export type Plain = null | boolean | number | string | Plain[] | { [key: string]: Plain };
 export type PropertyBag = Record<string, unknown>;
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -73,13 +73,13 @@ function semanticFailures(inputs: PropertyBag): provider.CheckFailure[] {
     return [];
 }
 
-/** Inputs with build.contextDigest filled, or failures when the context cannot be read. */
-function withDigest(inputs: PropertyBag): { inputs: PropertyBag; failures: provider.CheckFailure[] } {
-    if (containsUnknown(inputs.build)) {
+/** Inputs as sent plus build.contextDigest, or failures when the context cannot be read. */
+function withDigest(inputs: PropertyBag, plain: PropertyBag): { inputs: PropertyBag; failures: provider.CheckFailure[] } {
+    if (containsUnknown(plain.build)) {
         return { inputs, failures: [] };
     }
     try {
-        const b = buildOf(inputs);
+        const b = buildOf(plain);
         if (!fs.existsSync(b.dockerfile)) {
             return { inputs, failures: [{ property: "build.dockerfile", reason: `docker stand-in: Image could not open dockerfile at ${b.dockerfile}` }] };
         }
@@ -151,7 +151,7 @@ export const image: ResourceHandler = {
         if (semantic.length > 0) {
             return { inputs: news, failures: semantic };
         }
-        return withDigest(news);
+        return withDigest(news, plain);
     },
     async diff(_id, olds, news) {
         // Upstream's Image never replaces: any change rebuilds in place.

@@ -2,7 +2,7 @@ import * as provider from "@pulumi/pulumi/provider";
 import { diffInputs } from "../common/diff";
 import { ResourceHandler } from "../common/dispatch";
 import { checkInputs, ResourceSpec } from "../common/properties";
-import { PropertyBag } from "../common/values";
+import { PropertyBag, unwrapBag } from "../common/values";
 
 /**
  * The random resources share one lifecycle upstream (terraform-provider-random): every argument has
@@ -29,7 +29,7 @@ export function randomHandler(r: RandomResource): ResourceHandler {
             const result = checkInputs(r.spec, news);
             const failures = [...(result.failures ?? [])];
             if (failures.length === 0) {
-                failures.push(...r.validate(r.canonical(news)));
+                failures.push(...r.validate(r.canonical(unwrapBag(news))));
             }
             return { inputs: result.inputs, failures };
         },

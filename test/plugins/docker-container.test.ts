@@ -1,0 +1,188 @@
+import * as assert from "assert";
+import { UNKNOWN } from "../../scripts/offline/plugins/common/values";
+import { dockerProvider as p } from "../../scripts/offline/plugins/docker/main";
+import { cleanup, dockerCli, ensureTestImage, exists, inspect, PREFIX, TEST_IMAGE, urn } from "./helpers";
+
+const NETWORK = urn("docker:index/network:Network", "net");
+const VOLUME = urn("docker:index/volume:Volume", "data");
+const CONTAINER = urn("docker:index/container:Container", "tenant");
+const MIB = 1024 * 1024;
+
+/** The properties diff compares, so "same as before" ignores running-only outputs such as IPs. */
+function compared(props: Record<string, unknown>): Record<string, unknown> {
+    const { networkDatas: _n, exitCode: _e, bridge: _b, ...rest } = props;
+    return rest;
+}
+
+describe("docker stand-in: network, volume, container against the real engine", function () {
+    const netName = `${PREFIX}net`;
+    const volName = `${PREFIX}data`;
+    const ctrName = `${PREFIX}tenant`;
+    let inputs: Record<string, any>;
+    let id: string;
+    let outs: Record<string, any>;
+
+    before(function () {
+        this.timeout(600_000);
+        cleanup();
+        ensureTestImage();
+    });
+    after(cleanup);
+
+    it("creates an internal network with labels", async () => {
+        const news = { name: netName, internal: true, labels: [{ label: "dormer.tenant", value: "acme" }] };
+        const checked = await p.check!(NETWORK, {}, news);
+        assert.deepStrictEqual(checked.failures, []);
+        const created = await p.create!(NETWORK, checked.inputs);
+        const info = inspect("network", netName);
+        assert.strictEqual(info.Internal, true);
+        assert.strictEqual(info.Driver, "bridge");
+        assert.strictEqual(info.Labels["dormer.tenant"], "acme");
+        assert.strictEqual(created.outs.scope, "local");
+        assert.deepStrictEqual(await p.diff!(created.id, NETWORK, created.outs, news), { changes: false, replaces: [], deleteBeforeReplace: false });
+        const changed = await p.diff!(created.id, NETWORK, created.outs, { ...news, internal: false });
+        assert.deepStrictEqual(changed, { changes: true, replaces: ["internal"], deleteBeforeReplace: true });
+    });
+
+    it("creates a volume", async () => {
+        const created = await p.create!(VOLUME, { name: volName, labels: [{ label: "dormer.tenant", value: "acme" }] });
+        assert.strictEqual(created.id, volName);
+        assert.strictEqual(created.outs.driver, "local");
+        assert.strictEqual(created.outs.mountpoint, inspect("volume", volName).Mountpoint);
+    });
+
+    it("creates a container without starting it, as declared", async () => {
+        inputs = {
+            name: ctrName,
+            image: TEST_IMAGE,
+            start: false,
+            mustRun: false,
+            restart: "unless-stopped",
+            memory: 128,
+            cpus: "0.5",
+            envs: ["PORT=8080", "TENANT=acme"],
+            labels: [{ label: "dormer.tenant", value: "acme" }, { label: "dormer.managed", value: "true" }],
+            networksAdvanced: [{ name: netName, aliases: ["acme"] }],
+            volumes: [{ volumeName: volName, containerPath: "/data" }],
+            ports: [{ internal: 8080, external: 18080, ip: "127.0.0.1" }],
+            healthcheck: { tests: ["CMD", "node", "-e", "process.exit(0)"], interval: "5s", timeout: "2s", retries: 3 },
+            destroyGraceSeconds: 5,
+        };
+        const checked = await p.check!(CONTAINER, {}, inputs);
+        assert.deepStrictEqual(checked.failures, []);
+        ({ id, outs } = await p.create!(CONTAINER, checked.inputs));
+        const info = inspect("container", ctrName);
+        assert.strictEqual(info.Id, id);
+        assert.strictEqual(info.State.Running, false);
+        assert.strictEqual(info.HostConfig.Memory, 128 * MIB);
+        assert.strictEqual(info.HostConfig.NanoCpus, 500_000_000);
+        assert.strictEqual(info.HostConfig.RestartPolicy.Name, "unless-stopped");
+        assert.strictEqual(info.Config.Labels["dormer.tenant"], "acme");
+        assert.deepStrictEqual(Object.keys(info.NetworkSettings.Networks), [netName], "attached to its network only, not the default bridge");
+        assert.deepStrictEqual(info.HostConfig.Binds, [`${volName}:/data`]);
+        assert.deepStrictEqual(info.HostConfig.PortBindings["8080/tcp"], [{ HostIp: "127.0.0.1", HostPort: "18080" }]);
+        assert.strictEqual(info.Config.Healthcheck.Interval, 5e9);
+        assert.ok(info.Config.Env.includes("IMAGE_DEFAULT=1"));
+        assert.deepStrictEqual(outs.envs, inputs.envs, "image variables stay out of the state");
+        assert.strictEqual(outs.memory, 128);
+        assert.strictEqual(outs.healthcheck.interval, "5s");
+    });
+
+    it("shows no change for the same inputs, before and after a refresh", async () => {
+        assert.deepStrictEqual(await p.diff!(id, CONTAINER, outs, inputs), { changes: false, replaces: [], deleteBeforeReplace: false });
+        const read = await p.read!(id, CONTAINER, outs);
+        assert.strictEqual(read.id, id);
+        assert.deepStrictEqual(compared(read.props), compared(outs));
+        assert.strictEqual((await p.diff!(id, CONTAINER, read.props, inputs)).changes, false);
+    });
+
+    it("updates memory in place, keeping the container", async () => {
+        const news = { ...inputs, memory: 256 };
+        assert.deepStrictEqual(await p.diff!(id, CONTAINER, outs, news), { changes: true, replaces: [], deleteBeforeReplace: false });
+        const updated = await p.update!(id, CONTAINER, outs, news);
+        const info = inspect("container", ctrName);
+        assert.strictEqual(info.Id, id);
+        assert.strictEqual(info.HostConfig.Memory, 256 * MIB);
+        assert.strictEqual(updated.outs.memory, 256);
+        inputs = news;
+        outs = updated.outs;
+        assert.strictEqual((await p.diff!(id, CONTAINER, outs, inputs)).changes, false);
+    });
+
+    for (const [property, value] of [
+        ["cpus", "1"],
+        ["labels", [{ label: "dormer.tenant", value: "other" }]],
+        ["image", "dormer-base:bookworm"],
+        ["envs", ["PORT=9090"]],
+        ["networksAdvanced", [{ name: "bridge" }]],
+        ["volumes", [{ volumeName: volName, containerPath: "/other" }]],
+    ] as const) {
+        it(`replaces the container when ${property} changes`, async () => {
+            const diff = await p.diff!(id, CONTAINER, outs, { ...inputs, [property]: value });
+            assert.deepStrictEqual(diff, { changes: true, replaces: [property], deleteBeforeReplace: true });
+        });
+    }
+
+    it("follows upstream for healthcheck: an in-place update (not ForceNew upstream)", async () => {
+        const diff = await p.diff!(id, CONTAINER, outs, { ...inputs, healthcheck: { ...inputs.healthcheck, interval: "10s" } });
+        assert.deepStrictEqual(diff, { changes: true, replaces: [], deleteBeforeReplace: false });
+        const sameInOtherUnits = await p.diff!(id, CONTAINER, outs, { ...inputs, healthcheck: { ...inputs.healthcheck, interval: "5000ms" } });
+        assert.strictEqual(sameInOtherUnits.changes, false);
+    });
+
+    it("treats unknown inputs during preview as changes of the right kind", async () => {
+        assert.deepStrictEqual((await p.check!(CONTAINER, outs, { ...inputs, image: UNKNOWN, memory: UNKNOWN })).failures, []);
+        assert.deepStrictEqual((await p.diff!(id, CONTAINER, outs, { ...inputs, memory: UNKNOWN })).replaces, []);
+        assert.deepStrictEqual((await p.diff!(id, CONTAINER, outs, { ...inputs, image: UNKNOWN })).replaces, ["image"]);
+    });
+
+    it("reads a container started by hand as unchanged when mustRun is false", async () => {
+        dockerCli("start", ctrName);
+        assert.strictEqual(inspect("container", ctrName).State.Running, true);
+        const read = await p.read!(id, CONTAINER, outs);
+        assert.deepStrictEqual(compared(read.props), compared(outs));
+        assert.strictEqual((await p.diff!(id, CONTAINER, read.props, inputs)).changes, false);
+        outs = read.props;
+    });
+
+    it("rejects a property the stand-in does not implement, naming it", async () => {
+        const checked = await p.check!(CONTAINER, {}, { ...inputs, gpus: "all", healthcheck: { ...inputs.healthcheck, bogus: 1 } });
+        assert.deepStrictEqual(checked.failures!.map((f) => f.property).sort(), ["gpus", "healthcheck.bogus"]);
+        assert.strictEqual(checked.failures!.find((f) => f.property === "gpus")!.reason, 'docker stand-in: Container property "gpus" is not implemented by the offline stand-in');
+        const bad = await p.check!(CONTAINER, {}, { ...inputs, restart: "sometimes", cpus: "lots" });
+        assert.deepStrictEqual(bad.failures!.map((f) => f.property).sort(), ["cpus", "restart"]);
+    });
+
+    it("deletes the container but never the named volume", async () => {
+        await p.delete!(id, CONTAINER, outs);
+        assert.strictEqual(exists("container", ctrName), false);
+        assert.strictEqual(exists("volume", volName), true);
+    });
+
+    it("reads a container removed by hand as gone", async () => {
+        const created = await p.create!(CONTAINER, { name: ctrName, image: TEST_IMAGE, start: true });
+        assert.strictEqual(inspect("container", ctrName).State.Running, true);
+        dockerCli("rm", "-f", ctrName);
+        assert.strictEqual((await p.read!(created.id, CONTAINER, created.outs)).id, "");
+    });
+
+    it("reports a stopped container that must run, and starts it on update", async () => {
+        const created = await p.create!(CONTAINER, { name: ctrName, image: TEST_IMAGE });
+        dockerCli("stop", "-t", "0", ctrName);
+        const read = await p.read!(created.id, CONTAINER, created.outs);
+        assert.strictEqual(read.props.mustRun, false);
+        const news = { name: ctrName, image: TEST_IMAGE };
+        assert.deepStrictEqual(await p.diff!(created.id, CONTAINER, read.props, news), { changes: true, replaces: [], deleteBeforeReplace: false });
+        await p.update!(created.id, CONTAINER, read.props, news);
+        assert.strictEqual(inspect("container", ctrName).State.Running, true);
+        await p.delete!(created.id, CONTAINER, created.outs);
+    });
+
+    it("fails clearly when the image is neither present nor pullable", async () => {
+        await assert.rejects(
+            p.create!(CONTAINER, { name: `${PREFIX}missing`, image: `${PREFIX}absent:1` }),
+            /image "dormer-test-plugins-absent:1" is not present locally and could not be pulled/,
+        );
+        assert.strictEqual(exists("container", `${PREFIX}missing`), false);
+    });
+});
