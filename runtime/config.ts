@@ -16,6 +16,8 @@ const Schema = z
     DORMER_ACCESS_AUDIENCE: z.string().optional(),
     DORMER_MAX_IDLE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).optional(),
     DOCKER_SOCKET: z.string().default("/var/run/docker.sock"),
+    DORMER_SELF_CONTAINER: z.string().optional(),
+    DORMER_REAPER_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
   })
   .refine((e) => e.DORMER_IDENTITY !== "cloudflare-access" || (e.DORMER_ACCESS_TEAM_DOMAIN && e.DORMER_ACCESS_AUDIENCE), {
     message: "cloudflare-access needs DORMER_ACCESS_TEAM_DOMAIN and DORMER_ACCESS_AUDIENCE",
@@ -33,6 +35,9 @@ export interface RuntimeConfig {
   access?: { teamDomain: string; audience: string };
   maxIdleTimeoutSeconds?: number;
   dockerSocket: string;
+  /** The supervisor's own container, when it runs in one: it joins tenant networks to reach them. */
+  selfContainer?: string;
+  reaperIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -64,5 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
       : undefined,
     maxIdleTimeoutSeconds: e.DORMER_MAX_IDLE_TIMEOUT_SECONDS,
     dockerSocket: e.DOCKER_SOCKET,
+    selfContainer: e.DORMER_SELF_CONTAINER,
+    reaperIntervalMs: e.DORMER_REAPER_INTERVAL_MS,
   };
 }

@@ -3,22 +3,12 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import Docker from "dockerode";
 import { ConfigMap, Stack } from "@pulumi/pulumi/automation";
 import { openStack } from "../../cli/stack";
 import { ensureBaseImage, ensurePlugins, pulumiBinDir } from "../../cli/toolchain";
+import { docker, inspectContainer } from "../support/docker";
 import { fixtureProgram } from "./fixture/program";
 
-const docker = new Docker();
-
-async function inspectContainer(name: string): Promise<Docker.ContainerInspectInfo | undefined> {
-  try {
-    return await docker.getContainer(name).inspect();
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
-    throw err;
-  }
-}
 
 /** Counts of the operations a preview would perform, without the unchanged ones. */
 function pendingChanges(summary: Record<string, number> | undefined): Record<string, number> {
@@ -158,7 +148,10 @@ describe("engine: stand-in plugins through the real Pulumi engine and Docker", f
     await stack.up(quiet);
     const second = await stack.outputs();
     assert.equal(second.password.value, first.password.value);
-    const raw = JSON.stringify(await stack.exportStack());
+    // The state file as it sits on disk (exportStack would decrypt secrets for us).
+    const stateFile = path.join(workDir, ".dormer", "state", ".pulumi", "stacks", "dormer-fixture", "fixture.json");
+    const raw = fs.readFileSync(stateFile, "utf8");
+    assert.ok(raw.includes("ciphertext"), "secrets are stored encrypted");
     assert.ok(!raw.includes(String(first.password.value)), "the password never appears in plain text in state");
   });
 

@@ -1,4 +1,5 @@
 import Docker from "dockerode";
+import { demux } from "../../runtime/engine/docker-logs";
 
 export const docker = new Docker();
 
@@ -31,15 +32,7 @@ export async function inVolume(image: string, volume: string, script: string): P
   try {
     await container.start();
     await container.wait();
-    const logs = await container.logs({ stdout: true, stderr: true });
-    // Docker multiplexes stdout/stderr with 8-byte frame headers; strip them.
-    let out = "";
-    for (let i = 0; i + 8 <= logs.length; ) {
-      const size = logs.readUInt32BE(i + 4);
-      out += logs.subarray(i + 8, i + 8 + size).toString();
-      i += 8 + size;
-    }
-    return out;
+    return demux(await container.logs({ stdout: true, stderr: true }));
   } finally {
     await container.remove({ force: true });
   }

@@ -24,6 +24,14 @@ export function parseUrn(urn: string): { type: string; name: string } {
     return { type: types[types.length - 1], name: parts.slice(3).join("::") };
 }
 
+/**
+ * The provider server turns results into protobuf Structs, which reject `undefined` ("Unexpected struct
+ * type"); an absent property must be absent, not undefined.
+ */
+function plain<T>(value: T): T {
+    return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+}
+
 export function makeProvider(
     plugin: string,
     version: string,
@@ -40,11 +48,23 @@ export function makeProvider(
     };
     return {
         version,
-        check: async (urn, olds, news) => handlerFor(urn).check(unwrapBag(olds), news ?? {}, parseUrn(urn).name),
+        check: async (urn, olds, news) => {
+            const result = await handlerFor(urn).check(unwrapBag(olds), news ?? {}, parseUrn(urn).name);
+            return { ...result, inputs: plain(result.inputs) };
+        },
         diff: async (id, urn, olds, news) => handlerFor(urn).diff(id, unwrapBag(olds), unwrapBag(news)),
-        create: async (urn, inputs) => handlerFor(urn).create(unwrapBag(inputs)),
-        read: async (id, urn, props) => handlerFor(urn).read(id, unwrapBag(props)),
-        update: async (id, urn, olds, news) => handlerFor(urn).update(id, unwrapBag(olds), unwrapBag(news)),
+        create: async (urn, inputs) => {
+            const result = await handlerFor(urn).create(unwrapBag(inputs));
+            return { ...result, outs: plain(result.outs) };
+        },
+        read: async (id, urn, props) => {
+            const result = await handlerFor(urn).read(id, unwrapBag(props));
+            return { ...result, props: plain(result.props), inputs: plain(result.inputs) };
+        },
+        update: async (id, urn, olds, news) => {
+            const result = await handlerFor(urn).update(id, unwrapBag(olds), unwrapBag(news));
+            return { ...result, outs: plain(result.outs) };
+        },
         delete: async (id, urn, props) => handlerFor(urn).delete(id, unwrapBag(props)),
     };
 }

@@ -1,0 +1,58 @@
+/**
+ * Typed errors carry their context; toHttp() is the one place they become statuses and JSON bodies, so a
+ * client always gets a clear answer naming the problem.
+ */
+export class DormerError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class WakeTimeoutError extends DormerError {
+  constructor(tenant: string, seconds: number) {
+    super(504, "wake_timeout", `tenant ${tenant} did not become healthy within ${seconds} s`, { tenant, seconds });
+  }
+}
+
+export class TooManyHeldError extends DormerError {
+  constructor(tenant: string, limit: number) {
+    super(503, "too_many_waiting", `too many requests are already waiting for tenant ${tenant} to wake`, { tenant, limit });
+  }
+}
+
+export class TenantGoneError extends DormerError {
+  constructor(tenant: string) {
+    super(503, "tenant_unavailable", `tenant ${tenant} has no container; it may be being replaced`, { tenant });
+  }
+}
+
+export class StoreUnavailableError extends DormerError {
+  constructor(what: string) {
+    super(503, "store_unavailable", `${what} is unavailable; try again shortly`);
+  }
+}
+
+export class QuotaExceededError extends DormerError {
+  constructor(tenant: string, quota: number) {
+    super(429, "quota_exceeded", `tenant ${tenant} used its ${quota} requests for today (UTC)`, { tenant, quota });
+  }
+}
+
+export class UpstreamError extends DormerError {
+  constructor(tenant: string, cause: string) {
+    super(502, "upstream_error", `tenant ${tenant} could not be reached: ${cause}`, { tenant });
+  }
+}
+
+export function toHttp(err: unknown): { status: number; body: Record<string, unknown> } {
+  if (err instanceof DormerError) {
+    return { status: err.status, body: { error: err.code, message: err.message, ...err.details } };
+  }
+  return { status: 500, body: { error: "internal_error", message: "unexpected error; see the supervisor's logs" } };
+}

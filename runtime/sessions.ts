@@ -1,0 +1,168 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
+import { errors, jwtVerify, SignJWT } from "jose";
+import { readCookie } from "./cookies";
+import { DormerError } from "./errors";
+import type { Identity } from "./identity/identity";
+import type { RevocationStore } from "./revocations";
+import { SESSION_COOKIE } from "./session-cookie";
+
+export interface SessionsOptions {
+  /** HMAC key for HS256, at least 32 bytes (config.sessionKey). */
+  key: Uint8Array;
+  /** Stack name; part of the audience, so a token from one stack is worthless on another sharing the key. */
+  stack: string;
+  /** Adds `Secure` to the cookie; pass `new URL(config.publicUrl).protocol === "https:"`. */
+  secureCookie: boolean;
+  store: RevocationStore;
+  /** Lifetime of a token, and of each refresh of it. Default 1800 s. */
+  ttlSeconds?: number;
+  /** verify() re-issues a token with this many seconds or fewer left. Default 600 s. */
+  refreshBelowSeconds?: number;
+  /** Clock in milliseconds, for tests. */
+  now?: () => number;
+}
+
+export interface IssuedToken {
+  token: string;
+  /** A complete `Set-Cookie` value. */
+  cookie: string;
+  expiresAt: Date;
+}
+
+export interface VerifiedSession {
+  identity: Identity;
+  /** Session id: stays the same across refreshes; what logout revokes. */
+  jti: string;
+  expiresAt: Date;
+  /** Set when the token was near its end; the caller sends `refreshed.cookie` back as `Set-Cookie`. */
+  refreshed?: IssuedToken;
+}
+
+/** The token cannot be used: 401, and the caller clears the cookie. */
+export abstract class SessionRejectedError extends DormerError {}
+
+export class InvalidSessionError extends SessionRejectedError {
+  constructor(readonly reason: string) {
+    super(401, "session_invalid", "the session is not valid; sign in again");
+  }
+}
+
+export class ExpiredSessionError extends SessionRejectedError {
+  constructor() {
+    super(401, "session_expired", "the session expired; sign in again");
+  }
+}
+
+export class RevokedSessionError extends SessionRejectedError {
+  constructor() {
+    super(401, "session_revoked", "the session was logged out; sign in again");
+  }
+}
+
+const ISSUER = "dormer";
+
+/**
+ * Sessions as signed cookies with a sliding lifetime and server-side logout.
+ *
+ * What verify() does not do, and the caller must:
+ * - route by `identity.tenant` only: a session for tenant X is never used to reach anything but X, whatever
+ *   host or path the client asked for;
+ * - check the tenant still exists in the directory: a tenant removed from tenants.yaml leaves sessions that
+ *   stay cryptographically valid until they expire.
+ */
+export class Sessions {
+  private readonly ttlSeconds: number;
+  private readonly refreshBelowSeconds: number;
+  private readonly audience: string;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: SessionsOptions) {
+    // HS256 is only as strong as its key; config enforces this too, but a short key must never slip through.
+    if (opts.key.length < 32) throw new Error("session key must be at least 32 bytes");
+    this.ttlSeconds = opts.ttlSeconds ?? 1800;
+    this.refreshBelowSeconds = opts.refreshBelowSeconds ?? 600;
+    this.audience = `dormer:${opts.stack}`;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** A new session (fresh id) for someone who just proved who they are. */
+  issue(identity: Identity): Promise<IssuedToken> {
+    return this.sign(identity, randomUUID());
+  }
+
+  /**
+   * The session a token carries. Throws a SessionRejectedError for a token that is forged, malformed,
+   * expired or revoked, and StoreUnavailableError (errors.ts, 503) when revocation cannot be checked.
+   */
+  async verify(token: string): Promise<VerifiedSession> {
+    const payload = await this.checkSignature(token);
+    const { sub, tid, jti, exp } = payload;
+    if (typeof sub !== "string" || typeof tid !== "string" || typeof jti !== "string" || typeof exp !== "number") {
+      throw new InvalidSessionError("missing or mistyped claims");
+    }
+    // Only a token with a good signature reaches the store, so garbage cannot be used to load Redis.
+    if (await this.opts.store.isRevoked(jti)) throw new RevokedSessionError();
+
+    const identity = { tenant: tid, user: sub };
+    const remaining = exp - Math.floor(this.now() / 1000);
+    const refreshed = remaining <= this.refreshBelowSeconds ? await this.sign(identity, jti) : undefined;
+    return { identity, jti, expiresAt: new Date(exp * 1000), refreshed };
+  }
+
+  /**
+   * Logs a session out everywhere. Refreshes keep the jti, so the newest token of a session expires at most
+   * one lifetime from now; revoking for that long covers every token the session ever had.
+   */
+  revoke(jti: string): Promise<void> {
+    return this.opts.store.revoke(jti, this.ttlSeconds);
+  }
+
+  /** `Set-Cookie` value that removes the session cookie. */
+  clearCookie(): string {
+    return this.cookie("", 0);
+  }
+
+  /** The session token a request carries in its cookie, if any. */
+  fromRequest(req: { headers: IncomingHttpHeaders }): string | undefined {
+    return readCookie(req.headers.cookie, SESSION_COOKIE);
+  }
+
+  private async checkSignature(token: string) {
+    try {
+      const { payload } = await jwtVerify(token, this.opts.key, {
+        algorithms: ["HS256"],
+        issuer: ISSUER,
+        audience: this.audience,
+        requiredClaims: ["sub", "tid", "jti", "iat", "exp"],
+        currentDate: new Date(this.now()),
+      });
+      return payload;
+    } catch (err) {
+      if (err instanceof errors.JWTExpired) throw new ExpiredSessionError();
+      if (err instanceof errors.JOSEError) throw new InvalidSessionError(err.code);
+      throw err;
+    }
+  }
+
+  private async sign(identity: Identity, jti: string): Promise<IssuedToken> {
+    const iat = Math.floor(this.now() / 1000);
+    const exp = iat + this.ttlSeconds;
+    const token = await new SignJWT({ tid: identity.tenant })
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setSubject(identity.user)
+      .setJti(jti)
+      .setIssuer(ISSUER)
+      .setAudience(this.audience)
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .sign(this.opts.key);
+    return { token, cookie: this.cookie(token, this.ttlSeconds), expiresAt: new Date(exp * 1000) };
+  }
+
+  private cookie(value: string, maxAgeSeconds: number): string {
+    const attrs = [`${SESSION_COOKIE}=${value}`, "Path=/", "HttpOnly", "SameSite=Strict", `Max-Age=${maxAgeSeconds}`];
+    if (this.opts.secureCookie) attrs.push("Secure");
+    return attrs.join("; ");
+  }
+}
