@@ -44,10 +44,11 @@ export function tenantsFileOf(stackName: string): string {
  * Opens one of dormer's stacks with index.ts's program inline, after making sure the engine, its plugins
  * and the stack's base image are there.
  */
-export async function openDormerStack(stackName: string): Promise<Stack> {
+export async function openDormerStack(stackName: string, opts: { runsProgram: boolean }): Promise<Stack> {
   const config = stackConfig(stackName);
-  // An invalid tenants.yaml is refused before the engine, the plugins or any resource is touched.
-  loadTenantsFile(tenantsFileOf(stackName));
+  // An invalid tenants.yaml is refused before the engine, the plugins or any resource is touched. Commands
+  // that never run the program (down, refresh, outputs) must still work with a broken file.
+  if (opts.runsProgram) loadTenantsFile(tenantsFileOf(stackName));
   const pulumiDir = pulumiBinDir();
   ensurePlugins(pulumiDir);
   const wantedBase = String(config[`${projectFile().name}:baseImage`] ?? "debian:bookworm-slim");

@@ -37,6 +37,8 @@ export class Supervisor extends pulumi.ComponentResource {
       DORMER_ADMIN_TOKEN: args.adminToken,
       DORMER_PUBLIC_URL: args.publicUrl,
       DORMER_IDENTITY: args.access ? "cloudflare-access" : "keys",
+      // Lets the supervisor join a tenant's network while it needs to reach that tenant.
+      DORMER_SELF_CONTAINER: `${args.prefix}-supervisor`,
       ...(args.maxIdleTimeoutSeconds ? { DORMER_MAX_IDLE_TIMEOUT_SECONDS: String(args.maxIdleTimeoutSeconds) } : {}),
       ...(args.access ? { DORMER_ACCESS_TEAM_DOMAIN: args.access.teamDomain, DORMER_ACCESS_AUDIENCE: args.access.audience } : {}),
     };

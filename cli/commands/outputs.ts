@@ -3,7 +3,7 @@ import { openDormerStack } from "../project";
 import { outputLines } from "../report";
 
 export async function outputs(inv: Invocation): Promise<number> {
-  const stack = await openDormerStack(inv.stack);
+  const stack = await openDormerStack(inv.stack, { runsProgram: false });
   const all = await stack.outputs();
   if (inv.json) {
     const plain = Object.fromEntries(

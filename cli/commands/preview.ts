@@ -4,7 +4,7 @@ import { openDormerStack } from "../project";
 import { changeLine, seconds } from "../report";
 
 export async function preview(inv: Invocation): Promise<number> {
-  const stack = await openDormerStack(inv.stack);
+  const stack = await openDormerStack(inv.stack, { runsProgram: true });
   const plan = new PlanCollector();
   const started = Date.now();
   const result = await stack.preview({

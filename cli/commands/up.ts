@@ -3,7 +3,7 @@ import { openDormerStack } from "../project";
 import { changeLine, outputLines, seconds } from "../report";
 
 export async function up(inv: Invocation): Promise<number> {
-  const stack = await openDormerStack(inv.stack);
+  const stack = await openDormerStack(inv.stack, { runsProgram: true });
   const started = Date.now();
   const result = await stack.up({ onOutput: (s) => process.stdout.write(s), diff: inv.diff });
   console.log(`\ndormer up (${inv.stack}): ${changeLine(result.summary.resourceChanges)} in ${seconds(Date.now() - started)}`);

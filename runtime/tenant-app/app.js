@@ -133,9 +133,7 @@ function splitUrl(url = '/') {
  */
 function allow(req, methods) {
   if (!methods.includes(req.method || '')) {
-    throw Object.assign(new HttpError(405, 'method_not_allowed', `use ${methods.join(', ')}`), {
-      allow: methods.join(', '),
-    });
+    throw new HttpError(405, 'method_not_allowed', `use ${methods.join(', ')}`, { allow: methods.join(', ') });
   }
 }
 
@@ -149,7 +147,7 @@ function fail(res, err) {
   // A client that went away mid-upload, or a response already streaming, cannot get a status.
   if (res.headersSent || res.destroyed) return void res.destroy();
   if (err instanceof HttpError) {
-    if ('allow' in err) res.setHeader('allow', String(err.allow));
+    for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
     return sendError(res, err.status, err.code, err.message);
   }
   sendError(res, 500, 'internal', 'something went wrong; see the app log');

@@ -41,11 +41,8 @@ function readSmallBody(req, limit) {
     let size = 0;
     req.on('data', (/** @type {Buffer} */ chunk) => {
       size += chunk.length;
-      if (size > limit) {
-        reject(new HttpError(413, 'too_large', `body must be at most ${limit} bytes`));
-        req.destroy();
-        return;
-      }
+      // Past the limit the rest is read and dropped rather than the socket cut, so the 413 arrives.
+      if (size > limit) return reject(new HttpError(413, 'too_large', `body must be at most ${limit} bytes`));
       chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks)));
@@ -59,11 +56,13 @@ class HttpError extends Error {
    * @param {number} status
    * @param {string} code
    * @param {string} message
+   * @param {Record<string, string>} [headers]  sent with the error, e.g. Allow on a 405
    */
-  constructor(status, code, message) {
+  constructor(status, code, message, headers = {}) {
     super(message);
     this.status = status;
     this.code = code;
+    this.headers = headers;
   }
 }
 

@@ -140,13 +140,15 @@ describe("e2e: dormer up --stack ci on the example tenants.yaml", function () {
     editTenants((doc) => {
       doc.tenants.find((t) => t.id === "acme")!.plan = "platinum";
     });
-    const result = await dormer(["up", "--stack", STACK], env);
-    assert.notEqual(result.code, 0);
-    assert.match(result.stderr, /tenants\[0\] \(acme\): plan: unknown plan "platinum"/);
+    for (const command of ["preview", "up"]) {
+      const result = await dormer([command, "--stack", STACK], env);
+      assert.notEqual(result.code, 0, `${command} refuses`);
+      assert.match(result.stderr, /tenants\[0\] \(acme\): plan: unknown plan "platinum"/);
+    }
     assert.equal((await inspectContainer(`${PREFIX}-tenant-acme`))?.Id, before?.Id);
   });
 
-  it("down removes the rest and keeps the tenants' volumes", async () => {
+  it("down removes the rest and keeps the tenants' volumes, even with a broken tenants.yaml", async () => {
     await dormerOk(["down", "--stack", STACK], env);
     for (const role of ["supervisor", "gateway", "redis", "tenant-acme", "tenant-globex"]) {
       assert.equal(await inspectContainer(`${PREFIX}-${role}`), undefined, `${role} removed`);
