@@ -1,7 +1,8 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
+import { freePort } from "./ports";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -13,15 +14,6 @@ export interface RedisServer {
   /** Kills the server if running, even after stop(), and starts a fresh, empty one on the same port. */
   restart(): Promise<void>;
 }
-
-const freePort = async (): Promise<number> => {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
-};
 
 const answersPing = (port: number): Promise<boolean> =>
   new Promise((resolve) => {
