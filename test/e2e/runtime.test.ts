@@ -1,0 +1,139 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { chromium, Browser } from "playwright-core";
+import YAML from "yaml";
+import { docker, inspectContainer } from "../support/docker";
+import { dormer, dormerOk } from "../support/dormer-cli";
+import { RawWebSocket } from "../tenant-app/ws-client";
+
+const STACK = "ci";
+const PREFIX = `dormer-${STACK}`;
+const PORT = 18088;
+const GATEWAY = `http://127.0.0.1:${PORT}`;
+
+interface Outputs {
+  adminToken: string;
+  tenantKeys: Record<string, string>;
+}
+
+async function login(tenant: string, key: string): Promise<string> {
+  const res = await fetch(`${GATEWAY}/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ tenant, key }),
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  return (res.headers.get("set-cookie") ?? "").split(";")[0];
+}
+
+async function networksOf(container: string): Promise<string[]> {
+  return Object.keys((await inspectContainer(container))?.NetworkSettings.Networks ?? {}).sort();
+}
+
+describe("e2e: the runtime through the gateway of a real ci-stack up", function () {
+  this.timeout(30 * 60_000);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dormer-e2e-rt-"));
+  const tenantsFile = path.join(dir, "tenants.yaml");
+  const env = { DORMER_TENANTS_FILE: tenantsFile };
+  let outputs: Outputs;
+  let acme: string;
+  let browser: Browser | undefined;
+
+  before(async () => {
+    fs.copyFileSync(path.resolve(__dirname, "../../tenants.yaml"), tenantsFile);
+    await dormerOk(["up", "--stack", STACK], env);
+    outputs = JSON.parse((await dormerOk(["outputs", "--stack", STACK, "--json", "--show-secrets"], env)).stdout) as Outputs;
+    acme = await login("acme", outputs.tenantKeys.acme);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await dormer(["down", "--stack", STACK], env);
+    const { Volumes } = await docker.listVolumes({ filters: { label: [`dormer.stack=${STACK}`] } });
+    for (const v of Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => undefined);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a request to a sleeping tenant wakes it and is answered, with the verified identity", async () => {
+    assert.equal((await inspectContainer(`${PREFIX}-tenant-acme`))?.State.Running, false);
+    const res = await fetch(`${GATEWAY}/messages`, {
+      method: "POST",
+      headers: { cookie: acme, "content-type": "application/json", "x-user-id": "mallory", "x-tenant-id": "globex" },
+      body: JSON.stringify({ text: "hello through the gateway" }),
+    });
+    assert.equal(res.status, 201);
+    const body = (await res.json()) as { message: { user: string } };
+    assert.equal(body.message.user, "key:acme");
+    assert.equal((await inspectContainer(`${PREFIX}-tenant-acme`))?.State.Running, true);
+  });
+
+  it("the supervisor joins only the network of the tenant it reaches", async () => {
+    const networks = await networksOf(`${PREFIX}-supervisor`);
+    assert.ok(networks.includes(`${PREFIX}-tenant-acme-net`));
+    assert.ok(!networks.includes(`${PREFIX}-tenant-globex-net`));
+    assert.deepEqual(await networksOf(`${PREFIX}-tenant-acme`), [`${PREFIX}-tenant-acme-net`]);
+  });
+
+  it("passes a WebSocket through gateway and supervisor", async () => {
+    const ws = await RawWebSocket.connect(PORT, { Cookie: acme });
+    ws.send(1, "echo me");
+    const frame = await ws.next();
+    assert.equal(frame.payload.toString(), "echo me");
+    ws.socket.destroy();
+  });
+
+  it("refuses a body over the gateway's limit with 413", async () => {
+    const res = await fetch(`${GATEWAY}/files/big.bin`, { method: "PUT", headers: { cookie: acme }, body: Buffer.alloc(11 * 1024 * 1024) });
+    assert.equal(res.status, 413);
+    assert.match(await res.text(), /too large/);
+  });
+
+  it("serves the admin API to the admin token only", async () => {
+    assert.equal((await fetch(`${GATEWAY}/admin/tenants`)).status, 401);
+    const res = await fetch(`${GATEWAY}/admin/tenants`, { headers: { authorization: `Bearer ${outputs.adminToken}` } });
+    assert.equal(res.status, 200);
+    const { tenants } = (await res.json()) as { tenants: { id: string; state: string }[] };
+    assert.deepEqual(tenants.map((t) => t.id).sort(), ["acme", "globex", "initech"]);
+    assert.equal(tenants.find((t) => t.id === "acme")?.state, "awake");
+  });
+
+  it("shows a browser the waiting page, then lands on the tenant once it is up", async () => {
+    const globex = await login("globex", outputs.tenantKeys.globex);
+    browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    const context = await browser.newContext();
+    const [name, value] = globex.split("=");
+    await context.addCookies([{ name, value, domain: "127.0.0.1", path: "/" }]);
+    const page = await context.newPage();
+    const first = await page.goto(`${GATEWAY}/`);
+    assert.equal(first?.status(), 503);
+    assert.match(await page.title(), /Waking Globex/);
+    await page.waitForFunction("!document.title.startsWith('Waking')", undefined, { timeout: 30_000 });
+    assert.equal((await inspectContainer(`${PREFIX}-tenant-globex`))?.State.Running, true);
+  });
+
+  it("rate-limits one client with 429 past its burst", async () => {
+    const statuses = await Promise.all(Array.from({ length: 150 }, () => fetch(`${GATEWAY}/live`).then((r) => r.status)));
+    assert.ok(statuses.includes(429), "some requests were limited");
+    assert.ok(statuses.includes(200), "the burst got through");
+  });
+
+  it("removing an awake tenant from the file works: its container goes, its volumes stay", async () => {
+    await new Promise((r) => setTimeout(r, 2000)); // let the rate limiter's bucket refill
+    const initech = await login("initech", outputs.tenantKeys.initech);
+    assert.equal((await fetch(`${GATEWAY}/messages`, { headers: { cookie: initech } })).status, 200);
+    const doc = YAML.parse(fs.readFileSync(tenantsFile, "utf8")) as { tenants: { id: string }[] };
+    doc.tenants = doc.tenants.filter((t) => t.id !== "initech");
+    fs.writeFileSync(tenantsFile, YAML.stringify(doc));
+    await dormerOk(["up", "--stack", STACK], env);
+    assert.equal(await inspectContainer(`${PREFIX}-tenant-initech`), undefined);
+    assert.ok(!(await networksOf(`${PREFIX}-supervisor`)).includes(`${PREFIX}-tenant-initech-net`));
+    const volume = await docker.getVolume(`${PREFIX}-tenant-initech-data`).inspect();
+    assert.equal(volume.Name, `${PREFIX}-tenant-initech-data`);
+    assert.equal((await fetch(`${GATEWAY}/messages`, { headers: { cookie: initech } })).status, 403);
+  });
+});
