@@ -11,7 +11,7 @@ import { ensureBaseImage, ensurePlugins, pulumiBinDir } from "./toolchain";
  * Stacks whose secrets never leave this machine: their state is encrypted with a published passphrase so a
  * fresh clone needs nothing typed in. Any other stack must bring its own (PULUMI_CONFIG_PASSPHRASE).
  */
-const LOCAL_STACKS = new Set(["local", "ci"]);
+const LOCAL_STACKS = new Set(["local", "ci", "bench"]);
 export const LOCAL_PASSPHRASE = "dormer-local-stack";
 
 interface ProjectFile {

@@ -11,7 +11,8 @@ export function requireAdmin(token: string) {
   const expected = digest(token);
   return (req: Request, res: Response, next: NextFunction): void => {
     const header = req.headers.authorization ?? "";
-    const given = header.startsWith("Bearer ") ? header.slice(7) : "";
+    // The auth scheme is case-insensitive (RFC 9110 11.1).
+    const given = /^bearer /i.test(header) ? header.slice(7) : "";
     if (!given || !crypto.timingSafeEqual(digest(given), expected)) {
       res.status(401).set("WWW-Authenticate", 'Bearer realm="dormer-admin"').json({ error: "unauthorized", message: "a valid admin bearer token is required" });
       return;

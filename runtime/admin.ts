@@ -4,7 +4,7 @@ import { Activity } from "./activity";
 import { requireAdmin } from "./admin-auth";
 import { TenantDirectory } from "./directory";
 import { DeclaredTenant, Engine } from "./engine/engine";
-import { toHttp } from "./errors";
+import { DormerError, StoreUnavailableError, toHttp } from "./errors";
 import { log } from "./log";
 import { Metrics } from "./metrics";
 import { WakeLock } from "./wake-lock";
@@ -53,10 +53,17 @@ export function adminRouter(deps: AdminDeps): Router {
     lastActivity: lastSeen.has(t.id) ? new Date(lastSeen.get(t.id)!).toISOString() : null,
     limits: limits(t),
   });
+  // Activity lives in Redis: while it is down, say so (503 naming the store), not a bare 500.
+  const readLastSeen = () =>
+    deps.activity.lastSeen().catch(() => {
+      throw new StoreUnavailableError("the activity store (Redis)");
+    });
   const guard = (fn: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response) => {
     try {
       await fn(req, res);
     } catch (err) {
+      // A 500 tells the admin to see the supervisor's logs, so the cause must be there.
+      if (!(err instanceof DormerError)) log.error("admin request failed", { path: req.path, error: String((err as Error)?.stack ?? err) });
       const { status: code, body } = toHttp(err);
       res.status(code).json(body);
     }
@@ -64,14 +71,14 @@ export function adminRouter(deps: AdminDeps): Router {
 
   router.get("/tenants", guard(async (req, res) => {
     audit(req, "list");
-    const [running, lastSeen] = await Promise.all([deps.engine.running(), deps.activity.lastSeen()]);
+    const [running, lastSeen] = await Promise.all([deps.engine.running(), readLastSeen()]);
     res.json({ tenants: await Promise.all(deps.directory.all().map((t) => status(t, running, lastSeen))) });
   }));
   router.get("/tenants/:id", guard(async (req, res) => {
     const t = tenantOr404(req, res);
     if (!t) return;
     audit(req, "status", t.id);
-    const [running, lastSeen] = await Promise.all([deps.engine.running(), deps.activity.lastSeen()]);
+    const [running, lastSeen] = await Promise.all([deps.engine.running(), readLastSeen()]);
     res.json(await status(t, running, lastSeen));
   }));
   router.post("/tenants/:id/wake", guard(async (req, res) => {
@@ -117,5 +124,8 @@ export function adminRouter(deps: AdminDeps): Router {
     }
     res.json({ id: t.id, state: "running", ...(await deps.engine.stats(t)) });
   }));
+  router.use((req, res) => {
+    res.status(404).json({ error: "not_found", message: `no admin route ${req.method} ${req.baseUrl}${req.path}` });
+  });
   return router;
 }

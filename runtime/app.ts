@@ -63,11 +63,11 @@ export function createServer(deps: AppDeps): http.Server {
     res.json({ status: "ok" });
   });
   app.get("/ready", wrap(async (_req, res) => {
-    const report = await checkHealth(deps.redis, deps.engine);
+    const report = await checkHealth(deps.redis, deps.engine, deps.directory);
     res.status(report.status === "ok" ? 200 : 503).json({ ready: report.status === "ok" });
   }));
   app.get("/health", wrap(async (_req, res) => {
-    const report = await checkHealth(deps.redis, deps.engine);
+    const report = await checkHealth(deps.redis, deps.engine, deps.directory);
     res.status(report.status === "ok" ? 200 : 503).json(report);
   }));
   app.get("/metrics", requireAdmin(deps.adminToken), wrap(async (_req, res) => {
@@ -80,7 +80,7 @@ export function createServer(deps: AppDeps): http.Server {
     res.type("html").send(loginPage());
   });
   app.post("/auth/login", ...body, wrap(async (req, res) => {
-    const fromForm = req.is("application/x-www-form-urlencoded") !== false;
+    const fromForm = Boolean(req.is("urlencoded"));
     const identity = deps.identity.login ? await deps.identity.login(req.body) : null;
     if (!identity) {
       // The same answer whichever part was wrong.
@@ -153,7 +153,6 @@ export function createServer(deps: AppDeps): http.Server {
     const who = await gate(req, res);
     if (!who) return;
     const { identity, tenant } = who;
-    await deps.quota.charge(tenant);
     if (!deps.waker.isAwake(tenant.id)) {
       if (req.headers["x-dormer-wake"] === "manual") {
         // For clients that would rather wake the tenant themselves (POST /warmup) than be held.
@@ -166,6 +165,8 @@ export function createServer(deps: AppDeps): http.Server {
         return;
       }
     }
+    // Charged only for requests that reach the tenant, not for waiting pages or wake-required answers.
+    await deps.quota.charge(tenant);
     const address = await deps.waker.ready(tenant);
     deps.activity.touch(tenant.id);
     deps.proxy.forward(req, res, tenant, identity, address, clientOf(req));

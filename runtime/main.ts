@@ -36,10 +36,12 @@ async function main(): Promise<void> {
     redisUp = true;
     log.info("redis connected");
   });
-  redis.on("error", (err: Error) => {
-    if (redisUp) log.warn("redis connection lost; retrying", { error: err.message });
+  // "close" fires on every loss, also one too short to raise an error; log each loss once.
+  redis.on("close", () => {
+    if (redisUp) log.warn("redis connection lost; retrying");
     redisUp = false;
   });
+  redis.on("error", () => undefined);
 
   const engine = new DockerEngine(config.stack, config.dockerSocket, config.selfContainer);
   const directory = new EngineDirectory(() => engine.discover());

@@ -25,12 +25,18 @@ const IDENTITY_HEADERS = new Set([
 // Hop-by-hop headers belong to one connection, not to the request (RFC 9110 7.6.1).
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization"]);
 
-/** Removes our session cookie so the tenant never sees a token it could replay. */
+const CREDENTIAL_COOKIES = new Set([SESSION_COOKIE, "CF_Authorization"]);
+
+/**
+ * Removes our session cookie (and the Access token) so the tenant never sees a token it could replay. A
+ * cookie's name is read the way readCookie() (cookies.ts) reads it, trimmed: `dormer_session =t` is a
+ * session the supervisor accepts, so it must not reach the tenant either.
+ */
 function withoutSessionCookie(cookie: string): string {
   return cookie
     .split(";")
     .map((c) => c.trim())
-    .filter((c) => c && !c.startsWith(`${SESSION_COOKIE}=`) && !c.startsWith("CF_Authorization="))
+    .filter((c) => c && !CREDENTIAL_COOKIES.has(c.split("=", 1)[0].trim()))
     .join("; ");
 }
 

@@ -8,6 +8,8 @@ export interface RevocationStore {
   revoke(jti: string, ttlSeconds: number): Promise<void>;
   /** Throws StoreUnavailableError rather than answer "no" when the store cannot be asked. */
   isRevoked(jti: string): Promise<boolean>;
+  /** Resolves when the store answers; throws StoreUnavailableError when it does not. */
+  check(): Promise<void>;
 }
 
 /**
@@ -32,6 +34,10 @@ export class RedisRevocationStore implements RevocationStore {
 
   async isRevoked(jti: string): Promise<boolean> {
     return (await this.call("isRevoked", () => this.redis.exists(this.prefix + jti))) === 1;
+  }
+
+  async check(): Promise<void> {
+    await this.call("check", () => this.redis.ping());
   }
 
   private async call<T>(operation: string, command: () => Promise<T>): Promise<T> {

@@ -86,8 +86,13 @@ export class Sessions {
     this.now = opts.now ?? Date.now;
   }
 
-  /** A new session (fresh id) for someone who just proved who they are. */
-  issue(identity: Identity): Promise<IssuedToken> {
+  /**
+   * A new session (fresh id) for someone who just proved who they are. Throws StoreUnavailableError when the
+   * revocation store is down: verify() would refuse the session on its first use anyway, so a login then
+   * answers 503 (try again) rather than hand out a cookie that only leads to 503s.
+   */
+  async issue(identity: Identity): Promise<IssuedToken> {
+    await this.opts.store.check();
     return this.sign(identity, randomUUID());
   }
 

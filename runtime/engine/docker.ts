@@ -145,7 +145,8 @@ export class DockerEngine implements Engine {
     if (event.Action === "create" || event.Action === "destroy") onEvent({ kind: "declared-changed" });
     if ((event.Action === "die" || event.Action === "destroy") && tenant) {
       onEvent({ kind: "stopped", tenant });
-      // Leave the network as soon as the tenant is gone, so the program can delete it.
+      // Leave as soon as the tenant stops: a network with only the supervisor on it cannot be deleted, and
+      // the program deletes a removed tenant's network right after its container.
       if (network) void this.leave(network);
     }
   }

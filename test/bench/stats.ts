@@ -1,0 +1,8 @@
+/** The q-th quantile (0..1) of a sample, nearest-rank. */
+export function quantile(values: number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+export const ms = (value: number): string => `${value.toFixed(1)} ms`;

@@ -1,0 +1,86 @@
+import { strict as assert } from "assert";
+import { upstreamHeaders } from "../../runtime/proxy-headers";
+import { SESSION_COOKIE } from "../../runtime/session-cookie";
+
+const ALICE = { tenant: "alpha", user: "key:alpha" };
+const CLIENT = { ip: "203.0.113.7", proto: "https" };
+
+describe("proxy headers: what a tenant sees of a client's request", () => {
+  it("strips the dormer session and Cloudflare Access cookies and keeps the others", () => {
+    const out = upstreamHeaders(
+      { cookie: `theme=dark; ${SESSION_COOKIE}=eyJhbGciOi.x.y; CF_Authorization=eyJraWQi.a.b; lang=en` },
+      ALICE,
+      CLIENT,
+    );
+    assert.equal(out.cookie, "theme=dark; lang=en");
+  });
+
+  it("strips a session cookie written with spaces around its name, as the session reader accepts it", () => {
+    const out = upstreamHeaders({ cookie: `theme=dark;  ${SESSION_COOKIE} =eyJhbGciOi.x.y` }, ALICE, CLIENT);
+    assert.equal(out.cookie, "theme=dark");
+  });
+
+  it("sends no Cookie header when the session cookies were the only ones", () => {
+    const out = upstreamHeaders({ cookie: `${SESSION_COOKIE}=t; CF_Authorization=u` }, ALICE, CLIENT);
+    assert.equal("cookie" in out, false);
+  });
+
+  it("drops every identity header a client sent and sets the verified X-User-ID and X-Tenant-ID", () => {
+    const spoofed = {
+      "x-user-id": "mallory",
+      "x-tenant-id": "bravo",
+      "x-forwarded-user": "mallory",
+      "x-forwarded-email": "mallory@evil.test",
+      "x-forwarded-preferred-username": "mallory",
+      "x-forwarded-groups": "admins",
+      "x-auth-request-user": "mallory",
+      "x-auth-request-email": "mallory@evil.test",
+      "x-remote-user": "mallory",
+      "remote-user": "mallory",
+      "x-webauth-user": "mallory",
+      "cf-access-jwt-assertion": "forged",
+      "cf-access-authenticated-user-email": "mallory@evil.test",
+      "x-dormer-wake": "manual",
+      "x-forwarded-for": "10.6.6.6",
+      "x-forwarded-proto": "gopher",
+      accept: "application/json",
+    };
+    const out = upstreamHeaders(spoofed, ALICE, CLIENT);
+    assert.deepEqual(out, {
+      accept: "application/json",
+      "x-user-id": "key:alpha",
+      "x-tenant-id": "alpha",
+      "x-forwarded-for": "203.0.113.7",
+      "x-forwarded-proto": "https",
+    });
+  });
+
+  it("drops hop-by-hop headers, and any header the Connection header names", () => {
+    const out = upstreamHeaders(
+      {
+        host: "app.example.test",
+        connection: "keep-alive, X-Trace-Hop",
+        "keep-alive": "timeout=5",
+        "proxy-connection": "keep-alive",
+        "transfer-encoding": "chunked",
+        te: "trailers",
+        trailer: "x-checksum",
+        upgrade: "h2c",
+        "proxy-authorization": "Basic Zm9vOmJhcg==",
+        "x-trace-hop": "1",
+        "content-type": "application/json",
+      },
+      ALICE,
+      CLIENT,
+    );
+    assert.deepEqual(Object.keys(out).sort(), ["content-type", "host", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-tenant-id", "x-user-id"]);
+    assert.equal(out["x-forwarded-host"], "app.example.test");
+  });
+
+  it("keeps the upgrade headers of a WebSocket handshake", () => {
+    const out = upstreamHeaders({ connection: "Upgrade", upgrade: "websocket", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" }, ALICE, CLIENT, true);
+    assert.equal(out.connection, "Upgrade");
+    assert.equal(out.upgrade, "websocket");
+    assert.equal(out["sec-websocket-key"], "dGhlIHNhbXBsZSBub25jZQ==");
+  });
+});
