@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomUUID, webcrypto } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { errors, jwtVerify, SignJWT } from "jose";
 import { readCookie } from "./cookies";
@@ -76,6 +76,8 @@ export class Sessions {
   private readonly refreshBelowSeconds: number;
   private readonly audience: string;
   private readonly now: () => number;
+  /** Imported once as a CryptoKey: raw bytes would be re-imported on every request (twice the cost). */
+  private readonly key: Promise<webcrypto.CryptoKey>;
 
   constructor(private readonly opts: SessionsOptions) {
     // HS256 is only as strong as its key; config enforces this too, but a short key must never slip through.
@@ -84,6 +86,7 @@ export class Sessions {
     this.refreshBelowSeconds = opts.refreshBelowSeconds ?? 600;
     this.audience = `dormer:${opts.stack}`;
     this.now = opts.now ?? Date.now;
+    this.key = webcrypto.subtle.importKey("raw", opts.key, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
   }
 
   /**
@@ -135,7 +138,7 @@ export class Sessions {
 
   private async checkSignature(token: string) {
     try {
-      const { payload } = await jwtVerify(token, this.opts.key, {
+      const { payload } = await jwtVerify(token, await this.key, {
         algorithms: ["HS256"],
         issuer: ISSUER,
         audience: this.audience,
@@ -161,7 +164,7 @@ export class Sessions {
       .setAudience(this.audience)
       .setIssuedAt(iat)
       .setExpirationTime(exp)
-      .sign(this.opts.key);
+      .sign(await this.key);
     return { token, cookie: this.cookie(token, this.ttlSeconds), expiresAt: new Date(exp * 1000) };
   }
 
