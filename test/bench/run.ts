@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { docker, inspectContainer } from "../support/docker";
+import { countStarts, docker, inspectContainer } from "../support/docker";
 import { dormer, dormerOk } from "../support/dormer-cli";
 import { load, timedGet } from "./http-timing";
 import { measureRss } from "./rss";
@@ -62,13 +62,6 @@ async function bareStart(container: string): Promise<number> {
     if (ok) return Number(process.hrtime.bigint() - started) / 1e6;
     await sleep(5);
   }
-}
-
-async function countStarts(container: string): Promise<{ count: () => number; stop: () => void }> {
-  let count = 0;
-  const stream = (await docker.getEvents({ filters: { type: ["container"], event: ["start"], container: [container] } })) as NodeJS.ReadableStream;
-  stream.on("data", (chunk: Buffer) => (count += chunk.toString().split("\n").filter((l) => l.includes('"start"')).length));
-  return { count: () => count, stop: () => (stream as unknown as { destroy(): void }).destroy() };
 }
 
 async function main(): Promise<void> {

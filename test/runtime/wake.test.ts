@@ -1,19 +1,9 @@
 import { strict as assert } from "assert";
 import * as crypto from "crypto";
-import { docker, inspectContainer } from "../support/docker";
+import { countStarts, inspectContainer } from "../support/docker";
 import { RedisServer, startRedis } from "../support/redis-server";
 import { login, RunningSupervisor, startSupervisor } from "../support/supervisor";
 import { declareTenant, removeStack, TestTenant } from "../support/tenants";
-
-/** Counts container starts of one container by watching the engine's own event stream. */
-async function countStarts(container: string): Promise<{ count: () => number; stop: () => void }> {
-  let count = 0;
-  const stream = (await docker.getEvents({ filters: { type: ["container"], event: ["start"], container: [container] } })) as NodeJS.ReadableStream;
-  stream.on("data", (chunk: Buffer) => {
-    count += chunk.toString().split("\n").filter((l) => l.includes('"start"')).length;
-  });
-  return { count: () => count, stop: () => (stream as unknown as { destroy(): void }).destroy() };
-}
 
 describe("runtime: wake on request (real Redis, real Docker, the real tenant app)", function () {
   this.timeout(180_000);

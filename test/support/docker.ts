@@ -37,3 +37,13 @@ export async function inVolume(image: string, volume: string, script: string): P
     await container.remove({ force: true });
   }
 }
+
+/** Counts starts of one container from the engine's own event stream, until stop() is called. */
+export async function countStarts(container: string): Promise<{ count: () => number; stop: () => void }> {
+  let count = 0;
+  const stream = (await docker.getEvents({ filters: { type: ["container"], event: ["start"], container: [container] } })) as NodeJS.ReadableStream;
+  stream.on("data", (chunk: Buffer) => {
+    count += chunk.toString().split("\n").filter((l) => l.includes('"start"')).length;
+  });
+  return { count: () => count, stop: () => (stream as unknown as { destroy(): void }).destroy() };
+}
