@@ -2,7 +2,8 @@ import type { Redis } from "ioredis";
 import { log } from "./log";
 
 const TOUCH_EVERY_MS = 1000;
-const SOCKET_HEARTBEAT_MS = 10_000;
+// Often enough that another supervisor's reaper sees an open socket even with a short idle timeout.
+const SOCKET_HEARTBEAT_MS = 1000;
 
 /**
  * Last activity per tenant, kept in the store so every supervisor (and a restarted one) sees the same

@@ -81,7 +81,14 @@ export function createServer(deps: AppDeps): http.Server {
   });
   app.post("/auth/login", ...body, wrap(async (req, res) => {
     const fromForm = Boolean(req.is("urlencoded"));
-    const identity = deps.identity.login ? await deps.identity.login(req.body) : null;
+    const login = deps.identity.login?.bind(deps.identity);
+    let identity = login ? await login(req.body) : null;
+    if (login && !identity) {
+      // A tenant declared a moment ago may not be known yet. Every failed login re-reads (concurrent reads
+      // are shared), so an unknown tenant and a wrong key still cost the same.
+      await deps.directory.refresh();
+      identity = await login(req.body);
+    }
     if (!identity) {
       // The same answer whichever part was wrong.
       if (fromForm) res.status(401).type("html").send(loginPage("Unknown tenant or wrong key."));

@@ -16,18 +16,31 @@ export class EngineDirectory implements TenantDirectory {
   private byId = new Map<string, DeclaredTenant>();
   private byEmail = new Map<string, DeclaredTenant>();
   private byDomain = new Map<string, DeclaredTenant>();
-  private pending: Promise<void> | undefined;
+  private current: Promise<void> | undefined;
+  private next: Promise<void> | undefined;
 
   constructor(private readonly discover: () => Promise<DeclaredTenant[]>) {}
 
-  /** Re-reads the declared tenants; concurrent calls share one read. */
+  /**
+   * Re-reads the declared tenants. A call made while a read runs gets the read after it, which sees every
+   * change the caller was told about; calls made meanwhile share that one.
+   */
   refresh(): Promise<void> {
-    this.pending ??= this.discover()
-      .then((tenants) => this.replace(tenants))
-      .finally(() => {
-        this.pending = undefined;
+    if (!this.current) {
+      this.current = this.read().finally(() => {
+        this.current = undefined;
       });
-    return this.pending;
+      return this.current;
+    }
+    this.next ??= this.current.catch(() => undefined).then(() => {
+      this.next = undefined;
+      return this.refresh();
+    });
+    return this.next;
+  }
+
+  private async read(): Promise<void> {
+    this.replace(await this.discover());
   }
 
   private replace(tenants: DeclaredTenant[]): void {

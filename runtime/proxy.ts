@@ -57,6 +57,9 @@ export class TenantProxy {
       const headers = { ...up.headers };
       delete headers.connection;
       delete headers["keep-alive"];
+      // writeHead's headers win over ones already set: keep a re-issued session cookie next to the app's own.
+      const ours = res.getHeader("set-cookie");
+      if (ours !== undefined) headers["set-cookie"] = [...([] as string[]).concat(ours as string | string[]), ...(up.headers["set-cookie"] ?? [])];
       res.writeHead(up.statusCode ?? 502, up.statusMessage, headers);
       up.pipe(res);
     });

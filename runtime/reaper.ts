@@ -5,7 +5,7 @@ import { log } from "./log";
 import { Metrics } from "./metrics";
 import { probeHealthy } from "./probe";
 import { WakeLock } from "./wake-lock";
-import { Waker } from "./waker";
+import { UNHEALTHY_STOP_GRACE_SECONDS, Waker } from "./waker";
 
 /**
  * Puts idle tenants to sleep (stops their containers; volumes and data stay) and stops tenants left
@@ -61,7 +61,7 @@ export class Reaper {
         try {
           log.info(idle ? "putting idle tenant to sleep" : "stopping a tenant left unhealthy", { tenant: id, idleSeconds: Math.round((now - last) / 1000) });
           this.waker.forget(id);
-          await this.engine.stop(tenant);
+          await this.engine.stop(tenant, idle ? undefined : UNHEALTHY_STOP_GRACE_SECONDS);
           this.metrics.sleeps.inc({ tenant: id, reason: idle ? "idle" : "unhealthy" });
         } finally {
           await this.lock.release(id);

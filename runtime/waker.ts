@@ -6,6 +6,8 @@ import { probeHealthy } from "./probe";
 import { WakeLock } from "./wake-lock";
 
 const PROBE_INTERVAL_MS = 20;
+/** An app that never answered has nothing to finish: a short grace before it is killed. */
+export const UNHEALTHY_STOP_GRACE_SECONDS = 2;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -111,7 +113,7 @@ export class Waker {
     } catch (err) {
       if (startedHere && err instanceof DormerError) {
         log.warn("stopping a tenant that did not become healthy", { tenant: tenant.id });
-        await this.engine.stop(tenant).catch((e) => log.error("could not stop unhealthy tenant", { tenant: tenant.id, error: String(e) }));
+        await this.engine.stop(tenant, UNHEALTHY_STOP_GRACE_SECONDS).catch((e) => log.error("could not stop unhealthy tenant", { tenant: tenant.id, error: String(e) }));
         this.metrics.sleeps.inc({ tenant: tenant.id, reason: "unhealthy" });
       }
       throw err;

@@ -70,9 +70,9 @@ export class DockerEngine implements Engine {
     }
   }
 
-  async stop(tenant: DeclaredTenant): Promise<void> {
+  async stop(tenant: DeclaredTenant, graceSeconds = STOP_GRACE_SECONDS): Promise<void> {
     try {
-      await this.docker.getContainer(tenant.container).stop({ t: STOP_GRACE_SECONDS });
+      await this.docker.getContainer(tenant.container).stop({ t: graceSeconds });
     } catch (err) {
       if (statusOf(err) !== 304) throw err; // 304: already stopped
     }

@@ -48,8 +48,11 @@ export interface Engine {
   state(tenant: DeclaredTenant): Promise<RunState | undefined>;
   /** Starts the declared container; starting a running one is not an error. */
   start(tenant: DeclaredTenant): Promise<void>;
-  /** Stops it (volumes and data stay); stopping a stopped one is not an error. */
-  stop(tenant: DeclaredTenant): Promise<void>;
+  /**
+   * Stops it (volumes and data stay); stopping a stopped one is not an error. graceSeconds is how long the
+   * app gets to exit on SIGTERM before it is killed.
+   */
+  stop(tenant: DeclaredTenant, graceSeconds?: number): Promise<void>;
   /** host:port this process reaches the tenant's app on; joins the tenant's network first if it must. */
   address(tenant: DeclaredTenant): Promise<string>;
   logs(tenant: DeclaredTenant, lines: number): Promise<string[]>;
