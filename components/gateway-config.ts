@@ -53,8 +53,12 @@ ${realIp}
         ''      '';
     }
 
-    # Docker's embedded DNS, re-resolved every few seconds: a replaced supervisor gets a new address.
-    resolver 127.0.0.11 valid=5s ipv6=off;
+    # Kept-alive connections to the supervisor: a new one per request would cost nginx more than the
+    # request. The name is resolved when nginx (re)loads; the entrypoint reloads it when the address changes.
+    upstream supervisor {
+        server ${a.supervisorHost}:${a.supervisorPort};
+        keepalive 64;
+    }
 
     server {
         listen ${GATEWAY_PORT};
@@ -65,8 +69,7 @@ ${realIp}
 
         location / {
             limit_req zone=per_client burst=${a.rateLimitBurst} nodelay;
-            set $supervisor http://${a.supervisorHost}:${a.supervisorPort};
-            proxy_pass $supervisor;
+            proxy_pass http://supervisor;
             proxy_http_version 1.1;
             proxy_set_header Host $http_host;
             proxy_set_header Upgrade $http_upgrade;

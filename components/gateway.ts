@@ -30,7 +30,7 @@ export class Gateway extends pulumi.ComponentResource {
         name: `${args.prefix}-gateway`,
         image: args.image,
         restart: "unless-stopped",
-        envs: [pulumi.interpolate`DORMER_NGINX_CONF=${conf}`],
+        envs: [pulumi.interpolate`DORMER_NGINX_CONF=${conf}`, pulumi.interpolate`DORMER_SUPERVISOR_HOST=${args.supervisorHost}`],
         labels: [
           { label: LABEL.stack, value: args.stack },
           { label: LABEL.role, value: "gateway" },

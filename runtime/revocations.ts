@@ -19,21 +19,39 @@ export interface RevocationStore {
  */
 export class RedisRevocationStore implements RevocationStore {
   private readonly prefix: string;
+  /** Session ids Redis said were not revoked, and when: asked again after recheckMs. */
+  private readonly clear = new Map<string, number>();
 
+  /**
+   * @param recheckMs how long a "not revoked" answer is reused while the connection stays up: a logout on
+   *   another supervisor takes effect here within this time (on this one, at once). While Redis is down
+   *   nothing is reused, so sessions still fail closed.
+   */
   constructor(
     private readonly redis: Redis,
     stack: string,
     private readonly timeoutMs = 1000,
+    private readonly recheckMs = 1000,
   ) {
     this.prefix = `dormer:${stack}:revoked:`;
   }
 
   async revoke(jti: string, ttlSeconds: number): Promise<void> {
+    this.clear.delete(jti);
     await this.call("revoke", () => this.redis.set(this.prefix + jti, "1", "EX", ttlSeconds));
   }
 
   async isRevoked(jti: string): Promise<boolean> {
-    return (await this.call("isRevoked", () => this.redis.exists(this.prefix + jti))) === 1;
+    const checkedAt = this.clear.get(jti);
+    if (checkedAt !== undefined && this.redis.status === "ready" && Date.now() - checkedAt < this.recheckMs) return false;
+    const revoked = (await this.call("isRevoked", () => this.redis.exists(this.prefix + jti))) === 1;
+    if (revoked) {
+      this.clear.delete(jti);
+    } else {
+      if (this.clear.size >= 100_000) this.clear.clear();
+      this.clear.set(jti, Date.now());
+    }
+    return revoked;
   }
 
   async check(): Promise<void> {

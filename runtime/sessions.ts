@@ -1,6 +1,6 @@
 import { randomUUID, webcrypto } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
-import { errors, jwtVerify, SignJWT } from "jose";
+import { errors, JWTPayload, jwtVerify, SignJWT } from "jose";
 import { readCookie } from "./cookies";
 import { DormerError } from "./errors";
 import type { Identity } from "./identity/identity";
@@ -61,6 +61,8 @@ export class RevokedSessionError extends SessionRejectedError {
 }
 
 const ISSUER = "dormer";
+/** Tokens remembered as well-signed; past this many the memory is simply dropped and rebuilt. */
+const VERIFIED_CACHE_SIZE = 50_000;
 
 /**
  * Sessions as signed cookies with a sliding lifetime and server-side logout.
@@ -76,6 +78,7 @@ export class Sessions {
   private readonly refreshBelowSeconds: number;
   private readonly audience: string;
   private readonly now: () => number;
+  private readonly verified = new Map<string, JWTPayload>();
   /** Imported once as a CryptoKey: raw bytes would be re-imported on every request (twice the cost). */
   private readonly key: Promise<webcrypto.CryptoKey>;
 
@@ -136,7 +139,11 @@ export class Sessions {
     return readCookie(req.headers.cookie, SESSION_COOKIE);
   }
 
-  private async checkSignature(token: string) {
+  private async checkSignature(token: string): Promise<JWTPayload> {
+    // A token whose signature and claims checked out once is the same token next time: only its expiry can
+    // change, and that is checked against the clock here. Saves the HMAC on every proxied request.
+    const known = this.verified.get(token);
+    if (known && typeof known.exp === "number" && known.exp > this.now() / 1000) return known;
     try {
       const { payload } = await jwtVerify(token, await this.key, {
         algorithms: ["HS256"],
@@ -145,6 +152,8 @@ export class Sessions {
         requiredClaims: ["sub", "tid", "jti", "iat", "exp"],
         currentDate: new Date(this.now()),
       });
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.clear();
+      this.verified.set(token, payload);
       return payload;
     } catch (err) {
       if (err instanceof errors.JWTExpired) throw new ExpiredSessionError();

@@ -116,6 +116,28 @@ describe("e2e: the runtime through the gateway of a real ci-stack up", function 
     assert.equal((await inspectContainer(`${PREFIX}-tenant-globex`))?.State.Running, true);
   });
 
+  it("follows the supervisor to a new address after it restarts", async () => {
+    const supervisor = docker.getContainer(`${PREFIX}-supervisor`);
+    const before = (await inspectContainer(`${PREFIX}-supervisor`))?.NetworkSettings.Networks[`${PREFIX}-core`]?.IPAddress;
+    await supervisor.stop({ t: 1 });
+    // Take the supervisor's old address, so it comes back on another one.
+    const squatter = await docker.createContainer({ Image: "dormer-base:bookworm", Cmd: ["sleep", "60"], HostConfig: { NetworkMode: `${PREFIX}-core` } });
+    try {
+      await squatter.start();
+      await supervisor.start();
+      const after = (await inspectContainer(`${PREFIX}-supervisor`))?.NetworkSettings.Networks[`${PREFIX}-core`]?.IPAddress;
+      assert.notEqual(after, before, "the supervisor moved");
+      let status = 0;
+      for (let i = 0; i < 40 && status !== 200; i++) {
+        status = await fetch(`${GATEWAY}/messages`, { headers: { cookie: acme } }).then((r) => r.status, () => 0);
+        if (status !== 200) await new Promise((r) => setTimeout(r, 250));
+      }
+      assert.equal(status, 200);
+    } finally {
+      await squatter.remove({ force: true });
+    }
+  });
+
   it("rate-limits one client with 429 past its burst", async () => {
     const statuses = await Promise.all(Array.from({ length: 150 }, () => fetch(`${GATEWAY}/live`).then((r) => r.status)));
     assert.ok(statuses.includes(429), "some requests were limited");

@@ -1,8 +1,33 @@
 #!/bin/sh
 # The nginx config is rendered by the program from stack config and handed over in the environment, so a
 # config change replaces the gateway container without rebuilding its image.
+#
+# nginx resolves the supervisor's name once per (re)load and keeps connections to it alive. When the
+# supervisor comes back with another address (restarted or replaced), nginx is reloaded within 2 s.
 set -eu
 : "${DORMER_NGINX_CONF:?the gateway needs DORMER_NGINX_CONF}"
-printf '%s' "$DORMER_NGINX_CONF" >/etc/dormer/nginx.conf
-nginx -t -q -e stderr -c /etc/dormer/nginx.conf
-exec nginx -e stderr -c /etc/dormer/nginx.conf -g 'daemon off;'
+: "${DORMER_SUPERVISOR_HOST:?the gateway needs DORMER_SUPERVISOR_HOST}"
+conf=/etc/dormer/nginx.conf
+printf '%s' "$DORMER_NGINX_CONF" >"$conf"
+
+address() { getent hosts "$DORMER_SUPERVISOR_HOST" | cut -d' ' -f1 || true; }
+
+# The supervisor is created first, but after a host restart it may come up later than the gateway.
+until [ -n "$(address)" ]; do sleep 1; done
+nginx -t -q -e stderr -c "$conf"
+nginx -e stderr -c "$conf" -g 'daemon off;' &
+nginx_pid=$!
+trap 'kill -QUIT "$nginx_pid" 2>/dev/null; wait "$nginx_pid"; exit 0' TERM INT
+
+last="$(address)"
+while kill -0 "$nginx_pid" 2>/dev/null; do
+  sleep 2 &
+  wait $! || true
+  now="$(address)"
+  if [ -n "$now" ] && [ "$now" != "$last" ]; then
+    echo "{\"msg\":\"supervisor moved from $last to $now; reloading\"}" >&2
+    nginx -e stderr -c "$conf" -s reload
+    last="$now"
+  fi
+done
+wait "$nginx_pid"
