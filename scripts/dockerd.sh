@@ -10,7 +10,9 @@ command -v dockerd >/dev/null 2>&1 || { echo "dockerd.sh: dockerd is not install
 log="${DORMER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dormer}/dockerd.log"
 mkdir -p "$(dirname "$log")"
 echo "dockerd.sh: starting dockerd (log: $log)" >&2
-nohup dockerd >"$log" 2>&1 &
+# Published ports are forwarded by the kernel rather than by a docker-proxy process per port: the gateway's
+# port is on the path of every request.
+nohup dockerd --userland-proxy=false >"$log" 2>&1 &
 
 for _ in $(seq 1 60); do
   if docker info >/dev/null 2>&1; then
