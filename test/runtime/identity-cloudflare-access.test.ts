@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { exportJWK, exportSPKI, generateKeyPair, type CryptoKey, type JWTPayload, SignJWT } from "jose";
 import type { TenantDirectory } from "../../runtime/directory";
 import type { DeclaredTenant } from "../../runtime/engine/engine";
+import { declaredTenant } from "../support/declared-tenant";
 import { toHttp } from "../../runtime/errors";
 import { AccessUnavailableError, CloudflareAccess } from "../../runtime/identity/cloudflare-access";
 
@@ -14,22 +15,7 @@ const AUD = "a1b2c3-application-aud";
 const KID = "test-key";
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 
-const tenant = (id: string, members: string[]): DeclaredTenant => ({
-  id,
-  displayName: id,
-  plan: "free",
-  container: `dormer-test-${id}`,
-  network: `dormer-test-${id}`,
-  port: 8080,
-  idleTimeoutSeconds: 900,
-  dailyRequestQuota: "unlimited",
-  maxHeldRequests: 100,
-  wakeTimeoutSeconds: 30,
-  egress: false,
-  members,
-  accessKeySha256: "0".repeat(64),
-  ports: [],
-});
+const tenant = (id: string, members: string[]): DeclaredTenant => declaredTenant(id, { members });
 
 /** Exact email first, then @domain, as the real directory promises. */
 const directory = (tenants: DeclaredTenant[]): TenantDirectory => ({

@@ -2,26 +2,12 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import type { TenantDirectory } from "../../runtime/directory";
 import type { DeclaredTenant } from "../../runtime/engine/engine";
+import { declaredTenant } from "../support/declared-tenant";
 import { TenantKeys } from "../../runtime/identity/tenant-keys";
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
-const tenant = (id: string, key: string): DeclaredTenant => ({
-  id,
-  displayName: id,
-  plan: "free",
-  container: `dormer-test-${id}`,
-  network: `dormer-test-${id}`,
-  port: 8080,
-  idleTimeoutSeconds: 900,
-  dailyRequestQuota: "unlimited",
-  maxHeldRequests: 100,
-  wakeTimeoutSeconds: 30,
-  egress: false,
-  members: [],
-  accessKeySha256: sha256(key),
-  ports: [],
-});
+const tenant = (id: string, key: string): DeclaredTenant => declaredTenant(id, { accessKeySha256: sha256(key) });
 
 const directory = (tenants: DeclaredTenant[]): TenantDirectory => ({
   get: (id) => tenants.find((t) => t.id === id),

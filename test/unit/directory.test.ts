@@ -1,23 +1,9 @@
 import { strict as assert } from "assert";
 import { EngineDirectory } from "../../runtime/directory";
 import { DeclaredTenant } from "../../runtime/engine/engine";
+import { declaredTenant } from "../support/declared-tenant";
 
-const tenant = (id: string, members: string[] = []): DeclaredTenant => ({
-  id,
-  displayName: id,
-  plan: "free",
-  container: `c-${id}`,
-  network: `n-${id}`,
-  port: 8080,
-  idleTimeoutSeconds: 60,
-  dailyRequestQuota: "unlimited",
-  maxHeldRequests: 10,
-  wakeTimeoutSeconds: 30,
-  egress: false,
-  members,
-  accessKeySha256: "0".repeat(64),
-  ports: [],
-});
+const tenant = (id: string, members: string[] = []): DeclaredTenant => declaredTenant(id, { members });
 
 describe("unit: the tenant directory", () => {
   it("finds a person by exact email first, then by domain, ignoring case", async () => {
