@@ -15,8 +15,6 @@ import { Tunnel } from "./tunnel";
 export interface PlatformArgs {
   settings: PlatformSettings;
   tenants: ValidatedTenants;
-  /** cloudflared's image on prod stacks. */
-  cloudflaredImage?: string;
 }
 
 /** The whole platform of one stack: shared networks, Redis, supervisor, gateway, tunnel (prod), tenants. */
@@ -54,7 +52,7 @@ export class Platform extends pulumi.ComponentResource {
             stack: settings.stack,
             gatewayUrl: `http://${gatewayHost}:${GATEWAY_PORT}`,
             edgeNetwork: edge.name,
-            cloudflaredImage: args.cloudflaredImage ?? "cloudflare/cloudflared:latest",
+            cloudflaredImage: settings.cloudflaredImage,
           },
           child,
         )

@@ -29,6 +29,8 @@ export interface PlatformSettings {
   /** Caps every tenant's idle timeout (ci uses a short one); unset means the plans decide. */
   maxIdleTimeoutSeconds?: number;
   cloudflare?: CloudflareSettings;
+  /** cloudflared's image on stacks with a tunnel; pin a version in prod. */
+  cloudflaredImage: string;
 }
 
 function port(value: number, key: string): number {
@@ -55,5 +57,6 @@ export function readSettings(): PlatformSettings {
     maxBodyMb: cfg.getNumber("maxBodyMb", { min: 1 }) ?? 10,
     maxIdleTimeoutSeconds: cfg.getNumber("maxIdleTimeoutSeconds", { min: 1 }),
     cloudflare: cfg.getObject<CloudflareSettings>("cloudflare"),
+    cloudflaredImage: cfg.get("cloudflaredImage") ?? "cloudflare/cloudflared:latest",
   };
 }

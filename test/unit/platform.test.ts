@@ -39,6 +39,7 @@ async function declare(stack: string, extra: Partial<PlatformSettings> = {}): Pr
     rateLimitPerMinute: 60,
     rateLimitBurst: 20,
     maxBodyMb: 10,
+    cloudflaredImage: "cloudflare/cloudflared:2024.12.2",
     ...extra,
   };
   const tenants = loadTenantsFile(path.resolve(__dirname, "../../tenants.yaml"));
@@ -159,7 +160,7 @@ describe("unit: the platform's shape under mocks", function () {
       const envs = unwrap(supervisor.inputs.envs) as string[];
       assert.ok(envs.includes("DORMER_IDENTITY=cloudflare-access"));
       assert.ok(envs.includes("DORMER_ACCESS_AUDIENCE=aud-tag"));
-      find(all, "docker:index/container:Container", "tunnel-cloudflared");
+      assert.equal(find(all, "docker:index/container:Container", "tunnel-cloudflared").inputs.image, "cloudflare/cloudflared:2024.12.2");
     });
   });
 });
