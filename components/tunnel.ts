@@ -72,11 +72,13 @@ export class Tunnel extends pulumi.ComponentResource {
       child,
     );
     const token = cloudflare.getZeroTrustTunnelCloudflaredTokenOutput({ accountId: args.accountId, tunnelId: tunnel.id }, child);
+    // By ID, as every container here: Docker reports the ID back, so a name would read as drift on refresh.
+    const image = new docker.RemoteImage(`${name}-cloudflared-image`, { name: args.cloudflaredImage, keepLocally: true }, child);
     new docker.Container(
       `${name}-cloudflared`,
       {
         name: `${args.prefix}-cloudflared`,
-        image: args.cloudflaredImage,
+        image: image.imageId,
         restart: "unless-stopped",
         command: ["tunnel", "--no-autoupdate", "run"],
         envs: [pulumi.interpolate`TUNNEL_TOKEN=${token.token}`],

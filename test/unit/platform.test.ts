@@ -160,7 +160,8 @@ describe("unit: the platform's shape under mocks", function () {
       const envs = unwrap(supervisor.inputs.envs) as string[];
       assert.ok(envs.includes("DORMER_IDENTITY=cloudflare-access"));
       assert.ok(envs.includes("DORMER_ACCESS_AUDIENCE=aud-tag"));
-      assert.equal(find(all, "docker:index/container:Container", "tunnel-cloudflared").inputs.image, "cloudflare/cloudflared:2024.12.2");
+      assert.equal(find(all, "docker:index/remoteImage:RemoteImage", "tunnel-cloudflared-image").inputs.name, "cloudflare/cloudflared:2024.12.2");
+      assert.equal(find(all, "docker:index/container:Container", "tunnel-cloudflared").inputs.image, "sha256:tunnel-cloudflared-image");
     });
   });
 });
