@@ -3,7 +3,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Platform } from "../../components/platform";
 import { PlatformSettings } from "../../components/settings";
-import { loadTenantsFile } from "../../components/tenants-file";
+import { loadTenantsFile, ValidatedTenants } from "../../components/tenants-file";
 
 interface Declared {
   type: string;
@@ -13,7 +13,7 @@ interface Declared {
 }
 
 /** Builds the platform under Pulumi's mocks and returns every resource it declared, with its options. */
-async function declare(stack: string, extra: Partial<PlatformSettings> = {}): Promise<Declared[]> {
+async function declare(stack: string, extra: Partial<PlatformSettings> = {}, edit?: (t: ValidatedTenants) => void): Promise<Declared[]> {
   const declared: Declared[] = [];
   const retained = new Set<string>();
   await pulumi.runtime.setMocks(
@@ -43,6 +43,7 @@ async function declare(stack: string, extra: Partial<PlatformSettings> = {}): Pr
     ...extra,
   };
   const tenants = loadTenantsFile(path.resolve(__dirname, "../../tenants.yaml"));
+  edit?.(tenants);
   const platform = new Platform("dormer", { settings, tenants }, {
     transformations: [
       (args) => {
@@ -130,6 +131,20 @@ describe("unit: the platform's shape under mocks", function () {
 
     it("declares no Cloudflare resources", () => {
       assert.equal(all.filter((d) => d.type.startsWith("cloudflare:")).length, 0);
+    });
+  });
+
+  describe("a tenant with its own image", () => {
+    it("runs that image by ID, without the default app's user and health check", async () => {
+      const all = await declare("local", {}, (t) => {
+        t.tenants.find((x) => x.id === "initech")!.image = "registry.example.com/initech/tps:1.4";
+      });
+      assert.equal(find(all, "docker:index/remoteImage:RemoteImage", "initech-image").inputs.name, "registry.example.com/initech/tps:1.4");
+      const c = find(all, "docker:index/container:Container", "initech");
+      assert.equal(c.inputs.image, "sha256:initech-image");
+      assert.equal(c.inputs.user, undefined);
+      assert.equal(c.inputs.healthcheck, undefined);
+      assert.deepEqual(c.inputs.capabilities, { drops: ["ALL"] });
     });
   });
 
