@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { LABEL } from "../runtime/labels";
+import { roleLabels } from "./docker-labels";
 import { GATEWAY_PORT, GatewayConfigArgs, renderNginxConf } from "./gateway-config";
 
 export interface GatewayArgs extends Omit<GatewayConfigArgs, "supervisorHost"> {
@@ -31,10 +31,7 @@ export class Gateway extends pulumi.ComponentResource {
         image: args.image,
         restart: "unless-stopped",
         envs: [pulumi.interpolate`DORMER_NGINX_CONF=${conf}`, pulumi.interpolate`DORMER_SUPERVISOR_HOST=${args.supervisorHost}`],
-        labels: [
-          { label: LABEL.stack, value: args.stack },
-          { label: LABEL.role, value: "gateway" },
-        ],
+        labels: roleLabels(args.stack, "gateway"),
         networksAdvanced: [{ name: args.edgeNetwork }, { name: args.coreNetwork }],
         ports: [{ internal: GATEWAY_PORT, external: args.hostPort, ip: "127.0.0.1", protocol: "tcp" }],
       },

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import { LABEL } from "../runtime/labels";
+import { labelList } from "./docker-labels";
 import { Gateway } from "./gateway";
 import { GATEWAY_PORT } from "./gateway-config";
 import { buildImages } from "./images";
@@ -31,7 +32,7 @@ export class Platform extends pulumi.ComponentResource {
     super("dormer:index:Platform", name, {}, opts);
     const { settings } = args;
     const child = { parent: this };
-    const labels = [{ label: LABEL.stack, value: settings.stack }];
+    const labels = labelList({ [LABEL.stack]: settings.stack });
 
     // core: gateway, supervisor and Redis, no way out. edge: the published port and cloudflared.
     const core = new docker.Network("core-net", { name: `${settings.prefix}-core`, internal: true, labels }, child);

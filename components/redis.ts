@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
-import { LABEL } from "../runtime/labels";
+import { roleLabels } from "./docker-labels";
 
 export interface RedisArgs {
   prefix: string;
@@ -22,10 +22,7 @@ export class Redis extends pulumi.ComponentResource {
 
   constructor(name: string, args: RedisArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("dormer:index:Redis", name, {}, opts);
-    const labels = [
-      { label: LABEL.stack, value: args.stack },
-      { label: LABEL.role, value: "redis" },
-    ];
+    const labels = roleLabels(args.stack, "redis");
     const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this });
     const data = new docker.Volume(
       `${name}-data`,

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { LABEL } from "../runtime/labels";
+import { roleLabels } from "./docker-labels";
 
 export interface SupervisorArgs {
   prefix: string;
@@ -49,10 +49,7 @@ export class Supervisor extends pulumi.ComponentResource {
         image: args.image,
         restart: "unless-stopped",
         envs: Object.entries(env).map(([k, v]) => pulumi.interpolate`${k}=${v}`),
-        labels: [
-          { label: LABEL.stack, value: args.stack },
-          { label: LABEL.role, value: "supervisor" },
-        ],
+        labels: roleLabels(args.stack, "supervisor"),
         networksAdvanced: [{ name: args.network }],
         // Holding the Docker socket is equivalent to root on the host: see docs/security.md.
         volumes: [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" }],

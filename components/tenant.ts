@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import { LABEL, TENANT_APP_PORT } from "../runtime/labels";
+import { tenantLabels } from "../runtime/engine/declared";
+import { labelList } from "./docker-labels";
 import { TenantSpec } from "./tenants-file";
 
 export interface TenantArgs {
@@ -37,8 +39,7 @@ export class Tenant extends pulumi.ComponentResource {
     const base = `${args.prefix}-tenant-${id}`;
     const idleTimeoutSeconds = Math.min(limits.idleTimeoutMinutes * 60, args.maxIdleTimeoutSeconds ?? Infinity);
     const defaultApp = spec.image === undefined;
-    const labels = (extra: Record<string, string> = {}): docker.types.input.ContainerLabel[] =>
-      Object.entries({ [LABEL.stack]: args.stack, [LABEL.tenant]: id, ...extra }).map(([label, value]) => ({ label, value }));
+    const labels = (extra: Record<string, string> = {}) => labelList({ [LABEL.stack]: args.stack, [LABEL.tenant]: id, ...extra });
 
     const network = new docker.Network(
       `${id}-net`,
@@ -79,22 +80,25 @@ export class Tenant extends pulumi.ComponentResource {
           FILES_DIR: "/data/files",
           DATA_DIR: "/data/state",
         }).map(([k, v]) => `${k}=${v}`),
-        labels: keyHash.apply((hash) =>
-          labels({
-            [LABEL.role]: "tenant",
-            [LABEL.displayName]: spec.displayName,
-            [LABEL.plan]: spec.plan,
-            [LABEL.port]: String(TENANT_APP_PORT),
-            [LABEL.network]: `${base}-net`,
-            [LABEL.idleTimeoutSeconds]: String(idleTimeoutSeconds),
-            [LABEL.dailyRequestQuota]: String(limits.dailyRequestQuota),
-            [LABEL.maxHeldRequests]: String(limits.maxHeldRequests),
-            [LABEL.wakeTimeoutSeconds]: String(limits.wakeTimeoutSeconds),
-            [LABEL.egress]: String(limits.egress),
-            [LABEL.members]: spec.members.join(","),
-            [LABEL.accessKeySha256]: hash,
-            ...(spec.ports.length ? { [LABEL.ports]: spec.ports.join(",") } : {}),
-          }),
+        labels: keyHash.apply((accessKeySha256) =>
+          labelList(
+            tenantLabels(args.stack, {
+              id,
+              displayName: spec.displayName,
+              plan: spec.plan,
+              container: base,
+              network: `${base}-net`,
+              port: TENANT_APP_PORT,
+              idleTimeoutSeconds,
+              dailyRequestQuota: limits.dailyRequestQuota,
+              maxHeldRequests: limits.maxHeldRequests,
+              wakeTimeoutSeconds: limits.wakeTimeoutSeconds,
+              egress: limits.egress,
+              members: spec.members,
+              accessKeySha256,
+              ports: spec.ports,
+            }),
+          ),
         ),
         networksAdvanced: [{ name: network.name, aliases: ["app"] }],
         volumes: [

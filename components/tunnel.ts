@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
-import { LABEL } from "../runtime/labels";
+import { roleLabels } from "./docker-labels";
 import { CloudflareSettings } from "./settings";
 
 export interface TunnelArgs extends CloudflareSettings {
@@ -82,10 +82,7 @@ export class Tunnel extends pulumi.ComponentResource {
         restart: "unless-stopped",
         command: ["tunnel", "--no-autoupdate", "run"],
         envs: [pulumi.interpolate`TUNNEL_TOKEN=${token.token}`],
-        labels: [
-          { label: LABEL.stack, value: args.stack },
-          { label: LABEL.role, value: "tunnel" },
-        ],
+        labels: roleLabels(args.stack, "tunnel"),
         networksAdvanced: [{ name: args.edgeNetwork }],
       },
       child,

@@ -1,6 +1,6 @@
 import { Activity } from "./activity";
 import { TenantDirectory } from "./directory";
-import { Engine } from "./engine/engine";
+import { DeclaredTenant, Engine } from "./engine/engine";
 import { log } from "./log";
 import { Metrics } from "./metrics";
 import { probeHealthy } from "./probe";
@@ -74,7 +74,7 @@ export class Reaper {
     }
   }
 
-  private async healthy(tenant: Parameters<Engine["address"]>[0]): Promise<boolean> {
+  private async healthy(tenant: DeclaredTenant): Promise<boolean> {
     const address = await this.engine.address(tenant).catch(() => undefined);
     return address !== undefined && (await probeHealthy(address));
   }

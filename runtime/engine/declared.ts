@@ -35,3 +35,27 @@ export function tenantFromLabels(name: string, labels: Record<string, string>): 
     ports: list(labels[LABEL.ports]).map(Number),
   };
 }
+
+/**
+ * The labels that declare a tenant: what the program writes and tenantFromLabels reads back. One encoder
+ * beside its decoder, so the two cannot drift apart.
+ */
+export function tenantLabels(stack: string, t: DeclaredTenant): Record<string, string> {
+  return {
+    [LABEL.stack]: stack,
+    [LABEL.role]: "tenant",
+    [LABEL.tenant]: t.id,
+    [LABEL.displayName]: t.displayName,
+    [LABEL.plan]: t.plan,
+    [LABEL.port]: String(t.port),
+    [LABEL.network]: t.network,
+    [LABEL.idleTimeoutSeconds]: String(t.idleTimeoutSeconds),
+    [LABEL.dailyRequestQuota]: String(t.dailyRequestQuota),
+    [LABEL.maxHeldRequests]: String(t.maxHeldRequests),
+    [LABEL.wakeTimeoutSeconds]: String(t.wakeTimeoutSeconds),
+    [LABEL.egress]: String(t.egress),
+    [LABEL.members]: t.members.join(","),
+    [LABEL.accessKeySha256]: t.accessKeySha256,
+    ...(t.ports.length ? { [LABEL.ports]: t.ports.join(",") } : {}),
+  };
+}

@@ -1,7 +1,9 @@
 import { ChildProcess, spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
+import { tenantLabels } from "../../runtime/engine/declared";
 import { LABEL } from "../../runtime/labels";
+import { declaredTenant } from "../support/declared-tenant";
 import { docker } from "../support/docker";
 import { freePort } from "../support/ports";
 import { startRedis } from "../support/redis-server";
@@ -36,22 +38,18 @@ export async function measureRss(bundle: string, count: number): Promise<RssResu
       name: `dormer-${stack}-tenant-${id}`,
       Image: BASE_IMAGE,
       Cmd: ["true"],
-      Labels: {
-        [LABEL.stack]: stack,
-        [LABEL.role]: "tenant",
-        [LABEL.tenant]: id,
-        [LABEL.displayName]: `Tenant ${id}`,
-        [LABEL.plan]: "free",
-        [LABEL.port]: "8080",
-        [LABEL.network]: `dormer-${stack}-tenant-${id}-net`,
-        [LABEL.idleTimeoutSeconds]: "600",
-        [LABEL.dailyRequestQuota]: "1000",
-        [LABEL.maxHeldRequests]: "20",
-        [LABEL.wakeTimeoutSeconds]: "30",
-        [LABEL.egress]: "false",
-        [LABEL.members]: `@${id}.example.com`,
-        [LABEL.accessKeySha256]: crypto.createHash("sha256").update(id).digest("hex"),
-      },
+      Labels: tenantLabels(
+        stack,
+        declaredTenant(id, {
+          displayName: `Tenant ${id}`,
+          network: `dormer-${stack}-tenant-${id}-net`,
+          idleTimeoutSeconds: 600,
+          dailyRequestQuota: 1000,
+          maxHeldRequests: 20,
+          members: [`@${id}.example.com`],
+          accessKeySha256: crypto.createHash("sha256").update(id).digest("hex"),
+        }),
+      ),
       HostConfig: { NetworkMode: "none" },
     }),
   );

@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { countStarts, docker, inspectContainer } from "../support/docker";
 import { dormer, dormerOk } from "../support/dormer-cli";
+import { login } from "../support/supervisor";
 import { load, timedGet } from "./http-timing";
 import { measureRss } from "./rss";
 import { ms, quantile } from "./stats";
@@ -35,12 +36,6 @@ tenants:
 `;
 
 const sleep = (msec: number) => new Promise((r) => setTimeout(r, msec));
-
-async function login(tenant: string, key: string): Promise<string> {
-  const res = await fetch(`${GATEWAY}/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ tenant, key }) });
-  if (res.status !== 200) throw new Error(`login ${tenant}: ${res.status}`);
-  return (res.headers.get("set-cookie") ?? "").split(";")[0];
-}
 
 async function adminSleep(token: string, tenant: string): Promise<void> {
   const res = await fetch(`${GATEWAY}/admin/tenants/${tenant}/sleep`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
@@ -76,8 +71,8 @@ async function main(): Promise<void> {
       adminToken: string;
       tenantKeys: Record<string, string>;
     };
-    const sleepy = await login("sleepy", outputs.tenantKeys.sleepy);
-    const busy = await login("busy", outputs.tenantKeys.busy);
+    const sleepy = await login(GATEWAY, "sleepy", outputs.tenantKeys.sleepy);
+    const busy = await login(GATEWAY, "busy", outputs.tenantKeys.busy);
     const sleepyContainer = `dormer-${STACK}-tenant-sleepy`;
 
     // (a) wake latency, alternating the two ways so both see the same machine.

@@ -5,6 +5,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { docker, inspectContainer, inVolume, volumeExists } from "../support/docker";
 import { dormer, dormerOk } from "../support/dormer-cli";
+import { pendingChanges } from "../support/plan";
 
 const STACK = "ci";
 const PREFIX = `dormer-${STACK}`;
@@ -15,9 +16,6 @@ interface PreviewJson {
   changeSummary: Record<string, number>;
   steps: { op: string; urn: string; type: string; name: string; changes: { property: string }[] }[];
 }
-
-const pending = (summary: Record<string, number>) =>
-  Object.fromEntries(Object.entries(summary).filter(([op, n]) => op !== "same" && n > 0));
 
 describe("e2e: dormer up --stack ci on the example tenants.yaml", function () {
   this.timeout(30 * 60_000);
@@ -97,7 +95,7 @@ describe("e2e: dormer up --stack ci on the example tenants.yaml", function () {
   it("a second preview shows no changes", async () => {
     const { stdout } = await dormerOk(["preview", "--stack", STACK, "--json"], env);
     const plan = JSON.parse(stdout) as PreviewJson;
-    assert.deepEqual(pending(plan.changeSummary), {});
+    assert.deepEqual(pendingChanges(plan.changeSummary), {});
   });
 
   it("a plan change touches that tenant only, keeps the supervisor running and the tenant's files", async () => {

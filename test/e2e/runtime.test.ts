@@ -6,6 +6,7 @@ import { chromium, Browser } from "playwright-core";
 import YAML from "yaml";
 import { docker, inspectContainer } from "../support/docker";
 import { dormer, dormerOk } from "../support/dormer-cli";
+import { login } from "../support/supervisor";
 import { RawWebSocket } from "../tenant-app/ws-client";
 
 const STACK = "ci";
@@ -16,16 +17,6 @@ const GATEWAY = `http://127.0.0.1:${PORT}`;
 interface Outputs {
   adminToken: string;
   tenantKeys: Record<string, string>;
-}
-
-async function login(tenant: string, key: string): Promise<string> {
-  const res = await fetch(`${GATEWAY}/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ tenant, key }),
-  });
-  assert.equal(res.status, 200, await res.clone().text());
-  return (res.headers.get("set-cookie") ?? "").split(";")[0];
 }
 
 async function networksOf(container: string): Promise<string[]> {
@@ -45,7 +36,7 @@ describe("e2e: the runtime through the gateway of a real ci-stack up", function 
     fs.copyFileSync(path.resolve(__dirname, "../../tenants.yaml"), tenantsFile);
     await dormerOk(["up", "--stack", STACK], env);
     outputs = JSON.parse((await dormerOk(["outputs", "--stack", STACK, "--json", "--show-secrets"], env)).stdout) as Outputs;
-    acme = await login("acme", outputs.tenantKeys.acme);
+    acme = await login(GATEWAY, "acme", outputs.tenantKeys.acme);
   });
 
   after(async () => {
@@ -100,7 +91,7 @@ describe("e2e: the runtime through the gateway of a real ci-stack up", function 
   });
 
   it("shows a browser the waiting page, then lands on the tenant once it is up", async () => {
-    const globex = await login("globex", outputs.tenantKeys.globex);
+    const globex = await login(GATEWAY, "globex", outputs.tenantKeys.globex);
     browser = await chromium.launch({
       executablePath: "/usr/bin/chromium",
       args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
@@ -146,7 +137,7 @@ describe("e2e: the runtime through the gateway of a real ci-stack up", function 
 
   it("removing an awake tenant from the file works: its container goes, its volumes stay", async () => {
     await new Promise((r) => setTimeout(r, 2000)); // let the rate limiter's bucket refill
-    const initech = await login("initech", outputs.tenantKeys.initech);
+    const initech = await login(GATEWAY, "initech", outputs.tenantKeys.initech);
     assert.equal((await fetch(`${GATEWAY}/messages`, { headers: { cookie: initech } })).status, 200);
     const doc = YAML.parse(fs.readFileSync(tenantsFile, "utf8")) as { tenants: { id: string }[] };
     doc.tenants = doc.tenants.filter((t) => t.id !== "initech");

@@ -7,13 +7,9 @@ import { ConfigMap, Stack } from "@pulumi/pulumi/automation";
 import { openStack } from "../../cli/stack";
 import { ensureBaseImage, ensurePlugins, pulumiBinDir } from "../../cli/toolchain";
 import { docker, inspectContainer } from "../support/docker";
+import { pendingChanges } from "../support/plan";
 import { fixtureProgram } from "./fixture/program";
 
-
-/** Counts of the operations a preview would perform, without the unchanged ones. */
-function pendingChanges(summary: Record<string, number> | undefined): Record<string, number> {
-  return Object.fromEntries(Object.entries(summary ?? {}).filter(([op, n]) => op !== "same" && n > 0));
-}
 
 describe("engine: stand-in plugins through the real Pulumi engine and Docker", function () {
   this.timeout(15 * 60_000);

@@ -3,6 +3,8 @@ import * as crypto from "crypto";
 import * as path from "path";
 import { contextHash } from "../../components/context-hash";
 import { LABEL, TENANT_APP_PORT } from "../../runtime/labels";
+import { tenantLabels } from "../../runtime/engine/declared";
+import { declaredTenant } from "./declared-tenant";
 import { docker } from "./docker";
 
 const TENANT_APP = path.resolve(__dirname, "../../runtime/tenant-app");
@@ -51,22 +53,21 @@ export async function declareTenant(stack: string, id: string, opts: TestTenantO
     Image: tenantAppImage(),
     ...(opts.command ? { Cmd: opts.command } : {}),
     Env: [`DORMER_TENANT_ID=${id}`, `PORT=${TENANT_APP_PORT}`, "FILES_DIR=/data/files", "DATA_DIR=/data/state"],
-    Labels: {
-      [LABEL.stack]: stack,
-      [LABEL.role]: "tenant",
-      [LABEL.tenant]: id,
-      [LABEL.displayName]: `Tenant ${id}`,
-      [LABEL.plan]: "test",
-      [LABEL.port]: String(TENANT_APP_PORT),
-      [LABEL.network]: network,
-      [LABEL.idleTimeoutSeconds]: String(opts.idleTimeoutSeconds ?? 600),
-      [LABEL.wakeTimeoutSeconds]: String(opts.wakeTimeoutSeconds ?? 30),
-      [LABEL.maxHeldRequests]: String(opts.maxHeldRequests ?? 500),
-      [LABEL.dailyRequestQuota]: String(opts.dailyRequestQuota ?? "unlimited"),
-      [LABEL.egress]: "false",
-      [LABEL.members]: (opts.members ?? []).join(","),
-      [LABEL.accessKeySha256]: crypto.createHash("sha256").update(key).digest("hex"),
-    },
+    Labels: tenantLabels(
+      stack,
+      declaredTenant(id, {
+        displayName: `Tenant ${id}`,
+        plan: "test",
+        container: base,
+        network,
+        idleTimeoutSeconds: opts.idleTimeoutSeconds ?? 600,
+        wakeTimeoutSeconds: opts.wakeTimeoutSeconds ?? 30,
+        maxHeldRequests: opts.maxHeldRequests ?? 500,
+        dailyRequestQuota: opts.dailyRequestQuota ?? "unlimited",
+        members: opts.members ?? [],
+        accessKeySha256: crypto.createHash("sha256").update(key).digest("hex"),
+      }),
+    ),
     HostConfig: {
       NetworkMode: network,
       Binds: [`${base}-data:/data/state`],
