@@ -1,24 +1,15 @@
-import * as path from "path";
-import { Platform } from "./components/platform";
-import { readSettings } from "./components/settings";
-import { loadTenantsFile } from "./components/tenants-file";
+import * as pulumi from "@pulumi/pulumi";
+import { dormerProgram } from "./components/program";
 
 /**
- * dormer's Pulumi program: tenants.yaml and the stack's config in, a platform of sleeping tenants out.
- * Exported as a function so the dormer CLI can run it inline through the Automation API, and `pulumi up`
- * on a machine with a full Pulumi install runs the same thing.
+ * The entry point `pulumi up` runs on a machine with a full Pulumi install. The stack's last outputs come
+ * from a StackReference to itself, read while the update runs. The dormer CLI runs the same program
+ * inline instead and reads those outputs before the update starts (cli/project.ts), which never races the
+ * engine writing the checkpoint.
  */
-export = async () => {
-  const settings = readSettings();
-  const tenants = loadTenantsFile(path.resolve(__dirname, settings.tenantsFile));
-  const platform = new Platform("dormer", { settings, tenants });
-  return {
-    gatewayUrl: platform.gatewayUrl,
-    publicUrl: platform.publicUrl,
-    tenants: Object.keys(platform.tenants),
-    adminToken: platform.adminToken,
-    sessionKey: platform.sessionKey,
-    redisPassword: platform.redisPassword,
-    tenantKeys: platform.tenantKeys,
-  };
-};
+export = dormerProgram({
+  previousSubnets: () => {
+    const self = new pulumi.StackReference("previous", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
+    return (self.getOutput("tenantSubnets") as pulumi.Output<Record<string, string> | undefined>).apply((p) => p ?? {});
+  },
+});

@@ -1,10 +1,12 @@
-import * as fs from "fs";
-import * as path from "path";
-import YAML from "yaml";
-import { PulumiFn, Stack } from "@pulumi/pulumi/automation";
+import { OutputMap, Stack } from "@pulumi/pulumi/automation";
 import { repoRoot, stateDir } from "./paths";
+import { dormerProgram } from "../components/program";
 import { loadTenantsFile } from "../components/tenants-file";
+import { checkDisks } from "./disk-usage";
 import { openStack } from "./stack";
+import { namesOf, projectFile, stackConfig, subnetPoolOf, tenantSecretNamesOf, tenantsFileOf } from "./stack-config";
+import { checkHostnames } from "../components/hostnames";
+import { checkSecretsSet } from "../components/tenant-secrets";
 import { ensureBaseImage, ensurePlugins, pulumiBinDir } from "./toolchain";
 
 /**
@@ -14,56 +16,62 @@ import { ensureBaseImage, ensurePlugins, pulumiBinDir } from "./toolchain";
 const LOCAL_STACKS = new Set(["local", "ci", "bench"]);
 export const LOCAL_PASSPHRASE = "dormer-local-stack";
 
-interface ProjectFile {
-  name: string;
-  stackConfigDir?: string;
-}
-
-function projectFile(): ProjectFile {
-  return YAML.parse(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8")) as ProjectFile;
-}
-
-/** The stack's own config file, as committed under stacks/. */
-export function stackConfig(stackName: string): Record<string, unknown> {
-  const project = projectFile();
-  const file = path.join(repoRoot, project.stackConfigDir ?? ".", `Pulumi.${stackName}.yaml`);
-  if (!fs.existsSync(file)) {
-    throw new Error(`stack "${stackName}" has no config file ${path.relative(repoRoot, file)}`);
-  }
-  const parsed = YAML.parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
-  return parsed?.config ?? {};
-}
-
-/** The tenants file a stack uses: DORMER_TENANTS_FILE, else its dormer:tenantsFile, relative to the checkout. */
-export function tenantsFileOf(stackName: string): string {
-  const file = process.env.DORMER_TENANTS_FILE ?? String(stackConfig(stackName)["dormer:tenantsFile"] ?? "tenants.yaml");
-  return path.resolve(repoRoot, file);
-}
-
 /**
- * Opens one of dormer's stacks with index.ts's program inline, after making sure the engine, its plugins
- * and the stack's base image are there.
+ * Opens one of dormer's stacks with the program inline, after making sure the engine, its plugins and the
+ * stack's base image are there. The stack's last outputs are read here, before any update starts: a program
+ * reading its own stack while the engine writes that stack's checkpoint can find it half written.
  */
 export async function openDormerStack(stackName: string, opts: { runsProgram: boolean }): Promise<Stack> {
   const config = stackConfig(stackName);
   // An invalid tenants.yaml is refused before the engine, the plugins or any resource is touched. Commands
   // that never run the program (down, refresh, outputs) must still work with a broken file.
-  if (opts.runsProgram) loadTenantsFile(tenantsFileOf(stackName));
+  if (opts.runsProgram) {
+    const file = loadTenantsFile(tenantsFileOf(stackName));
+    subnetPoolOf(stackName).checkCapacity(file.tenants.length);
+    checkSecretsSet(file.tenants, tenantSecretNamesOf(stackName), stackName);
+    await checkDisks(stackName, tenantsFileOf(stackName), file);
+    const names = namesOf(stackName);
+    checkHostnames(file.tenants, names.platformHost, names.tenantBaseDomain);
+  }
   const pulumiDir = pulumiBinDir();
   ensurePlugins(pulumiDir);
   const wantedBase = String(config[`${projectFile().name}:baseImage`] ?? "debian:bookworm-slim");
   const base = ensureBaseImage(wantedBase);
   // The program reads this override so an offline machine builds FROM its own base without editing stacks/.
   if (base !== wantedBase) process.env.DORMER_BASE_IMAGE = base;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const program = require(path.join(repoRoot, "index.ts")) as PulumiFn;
-  return openStack({
+  let previousSubnets: Record<string, string> = {};
+  const stack = await openStack({
     stackName,
     projectName: projectFile().name,
-    program,
+    program: dormerProgram({ previousSubnets: () => previousSubnets }),
     workDir: repoRoot,
     stateDir,
     pulumiDir,
     passphrase: LOCAL_STACKS.has(stackName) ? LOCAL_PASSPHRASE : undefined,
   });
+  if (opts.runsProgram) previousSubnets = subnetsOf(await stack.outputs());
+  return stack;
+}
+
+/** The stack alone, for its config: no plugins, base image or program run (`dormer secret set`). */
+export async function openConfigStack(stackName: string): Promise<Stack> {
+  stackConfig(stackName); // a stack without a committed config file is refused, as everywhere
+  return openStack({
+    stackName,
+    projectName: projectFile().name,
+    program: async () => ({}),
+    workDir: repoRoot,
+    stateDir,
+    pulumiDir: pulumiBinDir(),
+    passphrase: LOCAL_STACKS.has(stackName) ? LOCAL_PASSPHRASE : undefined,
+  });
+}
+
+function subnetsOf(outputs: OutputMap): Record<string, string> {
+  const value = outputs.tenantSubnets?.value as unknown;
+  if (value === undefined) return {};
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new Error(`the stack's last tenantSubnets output is not a map of tenant id to subnet: ${JSON.stringify(value)}`);
+  }
+  return value as Record<string, string>;
 }

@@ -37,9 +37,15 @@ export async function openStack(target: StackTarget): Promise<Stack> {
       workDir: target.workDir,
       pulumiCommand,
       envVars: {
-        PULUMI_BACKEND_URL: `file://${backend}`,
+        // A CI runner whose checkout is cleaned between jobs keeps state elsewhere (docs/reviewing.md).
+        PULUMI_BACKEND_URL: process.env.PULUMI_BACKEND_URL || `file://${backend}`,
         ...(passphraseSet ? {} : { PULUMI_CONFIG_PASSPHRASE: target.passphrase }),
         PULUMI_SKIP_UPDATE_CHECK: "true",
+        // The engine records the state once, when an operation ends, instead of rewriting the whole checkpoint
+        // (and its .bak) at every step: that made an up quadratic in resources, 43+ minutes for 1 000 tenants
+        // (docs/BENCHMARKS.md). What it risks and how a stop still records everything: docs/operating.md,
+        // "State records"; the CLI outlives the engine on every stop request (cli/engine-signals.ts).
+        PULUMI_SKIP_CHECKPOINTS: "true",
       },
     },
   );

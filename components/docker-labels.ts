@@ -1,5 +1,5 @@
 import * as docker from "@pulumi/docker";
-import { LABEL, Role } from "../runtime/labels";
+import { LABEL, Role } from "../runtime/engine/labels";
 
 /** Docker labels in the provider's list form. */
 export function labelList(labels: Record<string, string>): docker.types.input.ContainerLabel[] {

@@ -16,6 +16,7 @@ export interface PlatformImages {
   gateway: pulumi.Output<string>;
   redis: pulumi.Output<string>;
   tenantApp: pulumi.Output<string>;
+  fence: pulumi.Output<string>;
 }
 
 /**
@@ -61,5 +62,6 @@ export function buildImages(prefix: string, baseImage: string, parent: pulumi.Re
     gateway: build("gateway", prefix, path.join(repoRoot, "components", "images", "gateway"), baseImage, parent),
     redis: build("redis", prefix, path.join(repoRoot, "components", "images", "redis"), baseImage, parent),
     tenantApp: build("tenant-app", prefix, path.join(repoRoot, "runtime", "tenant-app"), baseImage, parent),
+    fence: build("fence", prefix, path.join(repoRoot, "components", "images", "fence"), baseImage, parent),
   };
 }

@@ -1,49 +1,74 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
-import { LABEL } from "../runtime/labels";
+import { LABEL } from "../runtime/engine/labels";
 import { labelList } from "./docker-labels";
 import { Gateway } from "./gateway";
 import { GATEWAY_PORT } from "./gateway-config";
+import { checkConnectionBudget, descriptorLimit, workerConnections } from "./connection-budget";
+import { Fence } from "./fence";
+import { boundLogs } from "./log-limits";
 import { buildImages } from "./images";
 import { Redis } from "./redis";
 import { PlatformSettings } from "./settings";
+import { allocateSubnets } from "./subnets";
 import { Supervisor, SUPERVISOR_PORT } from "./supervisor";
 import { Tenant } from "./tenant";
+import { checkSecretsSet } from "./tenant-secrets";
+import { checkHostnames } from "./hostnames";
 import { ValidatedTenants } from "./tenants-file";
 import { Tunnel } from "./tunnel";
 
 export interface PlatformArgs {
   settings: PlatformSettings;
   tenants: ValidatedTenants;
+  /** The stack's `tenantSubnets` from its last update: what keeps each tenant's subnet where it was. */
+  previousSubnets?: pulumi.Input<Record<string, string>>;
 }
 
 /** The whole platform of one stack: shared networks, Redis, supervisor, gateway, tunnel (prod), tenants. */
 export class Platform extends pulumi.ComponentResource {
   readonly gatewayUrl: string;
   readonly publicUrl: string;
+  /** Each tenant's own origin, where its people use it (sign-in starts at publicUrl). */
+  readonly tenantUrls: Record<string, string>;
   readonly adminToken: pulumi.Output<string>;
   readonly sessionKey: pulumi.Output<string>;
   readonly redisPassword: pulumi.Output<string>;
   readonly tenantKeys: pulumi.Output<Record<string, string>>;
   readonly tenants: Record<string, Tenant>;
+  /** Tenant id -> the subnet of its network; the next update reads it back as `previousSubnets`. */
+  readonly tenantSubnets: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: PlatformArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    super("dormer:index:Platform", name, {}, opts);
+    super("dormer:index:Platform", name, {}, { ...opts, transformations: [...(opts.transformations ?? []), boundLogs(args.settings.logs)] });
     const { settings } = args;
     const child = { parent: this };
     const labels = labelList({ [LABEL.stack]: settings.stack });
+    const pool = settings.subnetPool;
+    pool.checkCapacity(args.tenants.tenants.length);
+    checkConnectionBudget(args.tenants.tenants, settings.maxConnections);
+    checkSecretsSet(args.tenants.tenants, settings.tenantSecrets.names, settings.stack);
+    checkHostnames(args.tenants.tenants, new URL(settings.cloudflare ? `https://${settings.cloudflare.hostname}` : settings.publicUrl).hostname, settings.tenantBaseDomain);
+    const openFiles = descriptorLimit(settings.maxConnections);
+    const ipam = (subnet: string) => [{ subnet, gateway: pool.gateway(subnet) }];
 
     // core: gateway, supervisor and Redis, no way out. edge: the published port and cloudflared.
-    const core = new docker.Network("core-net", { name: `${settings.prefix}-core`, internal: true, labels }, child);
-    const edge = new docker.Network("edge-net", { name: `${settings.prefix}-edge`, labels }, child);
+    const core = new docker.Network(
+      "core-net",
+      { name: `${settings.prefix}-core`, internal: true, labels, ipamConfigs: ipam(pool.shared("core")) },
+      child,
+    );
+    const edge = new docker.Network("edge-net", { name: `${settings.prefix}-edge`, labels, ipamConfigs: ipam(pool.shared("edge")) }, child);
 
     const images = buildImages(settings.prefix, settings.baseImage, this);
+    new Fence("fence", { prefix: settings.prefix, stack: settings.stack, image: images.fence }, child);
     const sessionKey = new random.RandomBytes("session-key", { length: 32 }, child);
     const adminToken = new random.RandomPassword("admin-token", { length: 40, special: false }, child);
     const redis = new Redis("redis", { prefix: settings.prefix, stack: settings.stack, image: images.redis, network: core.name }, child);
 
     const gatewayHost = `${settings.prefix}-gateway`;
+    const cloudflaredAddress = pool.lastHost(pool.shared("edge"));
     const tunnel = settings.cloudflare
       ? new Tunnel(
           "tunnel",
@@ -53,6 +78,9 @@ export class Platform extends pulumi.ComponentResource {
             stack: settings.stack,
             gatewayUrl: `http://${gatewayHost}:${GATEWAY_PORT}`,
             edgeNetwork: edge.name,
+            edgeAddress: cloudflaredAddress,
+            tenantBaseDomain: settings.tenantBaseDomain,
+            tenantHostnames: args.tenants.tenants.flatMap((t) => t.hostnames),
             cloudflaredImage: settings.cloudflaredImage,
           },
           child,
@@ -66,11 +94,16 @@ export class Platform extends pulumi.ComponentResource {
         stack: settings.stack,
         image: images.supervisor,
         network: core.name,
+        // Only the gateway, Redis and the supervisor are on core, and no tenant can reach it (the fence).
+        trustedProxies: [pool.shared("core")],
         redisUrl: redis.url,
         sessionKey: sessionKey.base64,
         adminToken: adminToken.result,
         publicUrl: tunnel?.publicUrl ?? settings.publicUrl,
+        tenantBaseDomain: settings.tenantBaseDomain,
         maxIdleTimeoutSeconds: settings.maxIdleTimeoutSeconds,
+        openFiles,
+        pausedMemoryMb: settings.pausedMemoryMb,
         access: tunnel && settings.cloudflare
           ? { teamDomain: settings.cloudflare.accessTeamDomain, audience: tunnel.accessAudience }
           : undefined,
@@ -91,11 +124,18 @@ export class Platform extends pulumi.ComponentResource {
         rateLimitPerMinute: settings.rateLimitPerMinute,
         rateLimitBurst: settings.rateLimitBurst,
         maxBodyMb: settings.maxBodyMb,
-        behindCloudflare: tunnel !== undefined,
+        cloudflaredAddress: tunnel ? cloudflaredAddress : undefined,
+        platformHost: new URL(tunnel?.publicUrl ?? settings.publicUrl).hostname,
+        tenantBaseDomain: settings.tenantBaseDomain,
+        tenantHostnames: args.tenants.tenants.flatMap((t) => t.hostnames),
+        openFiles,
+        workerConnections: workerConnections(settings.maxConnections),
       },
       child,
     );
 
+    const ids = args.tenants.tenants.map((t) => t.id);
+    this.tenantSubnets = pulumi.output(args.previousSubnets ?? {}).apply((previous) => allocateSubnets(pool, ids, previous ?? {}));
     this.tenants = {};
     for (const spec of args.tenants.tenants) {
       const image = spec.image === undefined
@@ -103,19 +143,32 @@ export class Platform extends pulumi.ComponentResource {
         : new docker.RemoteImage(`${spec.id}-image`, { name: spec.image, keepLocally: true }, child).imageId;
       this.tenants[spec.id] = new Tenant(
         spec.id,
-        { prefix: settings.prefix, stack: settings.stack, spec, image, maxIdleTimeoutSeconds: settings.maxIdleTimeoutSeconds },
+        {
+          prefix: settings.prefix,
+          stack: settings.stack,
+          spec,
+          image,
+          diskDriver: settings.diskDriver,
+          secrets: settings.tenantSecrets.values.apply((all) => all[spec.id] ?? {}),
+          accessAudiences: tunnel ? pulumi.all(Object.fromEntries(spec.hostnames.map((h) => [h, tunnel.hostnameAudiences[h]!]))) : {},
+          ipam: this.tenantSubnets.apply((subnets) => ipam(subnets[spec.id]!)),
+        },
         child,
       );
     }
 
     this.gatewayUrl = `http://127.0.0.1:${settings.gatewayPort}`;
     this.publicUrl = tunnel?.publicUrl ?? settings.publicUrl;
+    const origin = new URL(this.publicUrl);
+    this.tenantUrls = Object.fromEntries(
+      Object.keys(this.tenants).map((id) => [id, `${origin.protocol}//${id}.${settings.tenantBaseDomain}${origin.port ? `:${origin.port}` : ""}`]),
+    );
     this.adminToken = adminToken.result;
     this.sessionKey = sessionKey.base64;
     this.redisPassword = redis.password;
     this.tenantKeys = pulumi.secret(
       pulumi.all(Object.fromEntries(Object.entries(this.tenants).map(([id, t]) => [id, t.accessKey]))),
     );
-    this.registerOutputs({ gatewayUrl: this.gatewayUrl, publicUrl: this.publicUrl, tenantKeys: this.tenantKeys });
+    this.registerOutputs({ gatewayUrl: this.gatewayUrl, publicUrl: this.publicUrl, tenantUrls: this.tenantUrls, tenantKeys: this.tenantKeys, tenantSubnets: this.tenantSubnets });
   }
 }

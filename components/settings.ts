@@ -1,15 +1,26 @@
 import * as pulumi from "@pulumi/pulumi";
+import { connectionBudgetFrom } from "./connection-budget";
+import { LogLimits, logLimitsFrom } from "./log-limits";
+import { SubnetPool, subnetPoolFrom } from "./subnets";
+import { StoredSecretNames, storedSecretNames, TENANT_SECRETS_KEY } from "./tenant-secrets";
 
 /** Cloudflare settings of a prod stack; their presence is what turns the tunnel on. */
 export interface CloudflareSettings {
   accountId: string;
   zoneId: string;
-  /** Public hostname routed through the tunnel to the gateway, e.g. dormer.example.com. */
+  /** Public hostname of the platform's origin (sign-in), routed through the tunnel to the gateway, e.g. dormer.example.com. */
   hostname: string;
+  /** Zone holding the tenants' wildcard record, when the tenant base domain is in another zone (default: zoneId). */
+  tenantZoneId?: string;
   /** The Access team domain whose JWTs the supervisor verifies, e.g. example.cloudflareaccess.com. */
   accessTeamDomain: string;
   /** Email domains Access lets in; tenants.yaml members then decide which tenant each person reaches. */
   accessAllowedEmailDomains: string[];
+  /**
+   * Zones of tenants' own host names (tenants.yaml `hostnames`), by domain: `{"acme.com": "<zone id>"}` puts
+   * files.acme.com's record in that zone (the longest matching domain wins). Unlisted: tenantZoneId, else zoneId.
+   */
+  hostnameZones?: Record<string, string>;
 }
 
 /** Everything a stack's config says, typed and checked in one place. */
@@ -19,7 +30,13 @@ export interface PlatformSettings {
   prefix: string;
   baseImage: string;
   gatewayPort: number;
+  /** The platform's own origin: sign-in, admin API. */
   publicUrl: string;
+  /**
+   * Tenant `acme` is served on its own origin `acme.<tenantBaseDomain>` (publicUrl's scheme and port).
+   * Default `localhost`: browsers resolve `*.localhost` to this machine with no DNS set-up.
+   */
+  tenantBaseDomain: string;
   tenantsFile: string;
   /** Requests per minute per client at the gateway (default 60), with this burst on top (default 20). */
   rateLimitPerMinute: number;
@@ -28,9 +45,30 @@ export interface PlatformSettings {
   maxBodyMb: number;
   /** Caps every tenant's idle timeout (ci uses a short one); unset means the plans decide. */
   maxIdleTimeoutSeconds?: number;
+  /**
+   * The most connections all tenants together may hold (default 9 000): the sum of their maxConnections
+   * caps must fit in it, and the supervisor's and the gateway's descriptor limits are sized from it.
+   */
+  maxConnections: number;
+  /**
+   * The most memory (sum of their plans' memoryMb) tenants in light sleep may hold at once; past it the
+   * least recently used paused tenant is stopped. Unset: no cap. A supervisor setting, never a tenant label.
+   */
+  pausedMemoryMb?: number;
+  /** Rotation of every container's json-file logs (dormer:logMaxSizeMb, default 10; dormer:logMaxFiles, default 3). */
+  logs: LogLimits;
   cloudflare?: CloudflareSettings;
+  /** Where every network's explicit subnet comes from (default 10.212.0.0/16 in /28s). */
+  subnetPool: SubnetPool;
+  /**
+   * The Docker volume driver that fences tenants with a diskMb (runtime/volumes, default "dormer-disk"): it
+   * must run on the host before any such tenant starts (docs/operating.md).
+   */
+  diskDriver: string;
   /** cloudflared's image on stacks with a tunnel; pin a version in prod. */
   cloudflaredImage: string;
+  /** What `dormer secret set` stored: the names in the clear (to check references), the values as a secret. */
+  tenantSecrets: { names: StoredSecretNames; values: pulumi.Output<Record<string, Record<string, string>>> };
 }
 
 function port(value: number, key: string): number {
@@ -40,9 +78,23 @@ function port(value: number, key: string): number {
   return value;
 }
 
+const DNS_NAME = /^(?=.{1,200}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+
+function tenantBaseDomain(value: string, cloudflare: CloudflareSettings | undefined): string {
+  if (!DNS_NAME.test(value)) throw new Error(`dormer:tenantBaseDomain: must be a lower-case DNS name, e.g. tenants.example.net, got ${value}`);
+  if (cloudflare && value === "localhost") {
+    throw new Error("dormer:tenantBaseDomain: a stack with a Cloudflare tunnel needs a public base domain for its tenants, e.g. tenants.example.net");
+  }
+  if (cloudflare && cloudflare.hostname.endsWith(`.${value}`) && !cloudflare.hostname.slice(0, -value.length - 1).includes(".")) {
+    throw new Error(`dormer:tenantBaseDomain: ${value} would make the platform's own host ${cloudflare.hostname} look like a tenant's; use a base domain of its own`);
+  }
+  return value;
+}
+
 export function readSettings(): PlatformSettings {
   const cfg = new pulumi.Config("dormer");
   const stack = pulumi.getStack();
+  const cloudflare = cfg.getObject<CloudflareSettings>("cloudflare");
   return {
     stack,
     prefix: `dormer-${stack}`,
@@ -50,13 +102,30 @@ export function readSettings(): PlatformSettings {
     baseImage: process.env.DORMER_BASE_IMAGE ?? cfg.get("baseImage") ?? "debian:bookworm-slim",
     gatewayPort: port(cfg.getNumber("gatewayPort") ?? 8088, "gatewayPort"),
     publicUrl: cfg.get("publicUrl") ?? `http://127.0.0.1:${cfg.getNumber("gatewayPort") ?? 8088}`,
+    tenantBaseDomain: tenantBaseDomain(cfg.get("tenantBaseDomain") ?? "localhost", cloudflare),
     // DORMER_TENANTS_FILE lets one run use another file (a pull request's, a test's) without editing stacks/.
     tenantsFile: process.env.DORMER_TENANTS_FILE ?? cfg.get("tenantsFile") ?? "tenants.yaml",
     rateLimitPerMinute: cfg.getNumber("rateLimitPerMinute", { min: 1 }) ?? 60,
     rateLimitBurst: cfg.getNumber("rateLimitBurst", { min: 0 }) ?? 20,
     maxBodyMb: cfg.getNumber("maxBodyMb", { min: 1 }) ?? 10,
     maxIdleTimeoutSeconds: cfg.getNumber("maxIdleTimeoutSeconds", { min: 1 }),
-    cloudflare: cfg.getObject<CloudflareSettings>("cloudflare"),
+    maxConnections: connectionBudgetFrom(cfg.get("maxConnections")),
+    pausedMemoryMb: cfg.getNumber("pausedMemoryMb", { min: 0 }),
+    logs: logLimitsFrom(cfg.get("logMaxSizeMb"), cfg.get("logMaxFiles")),
+    cloudflare,
     cloudflaredImage: cfg.get("cloudflaredImage") ?? "cloudflare/cloudflared:latest",
+    diskDriver: cfg.get("diskDriver") ?? "dormer-disk",
+    subnetPool: subnetPoolFrom({ subnetPool: cfg.get("subnetPool"), networkPrefixLength: cfg.getNumber("networkPrefixLength") }),
+    tenantSecrets: readTenantSecrets(cfg),
+  };
+}
+
+function readTenantSecrets(cfg: pulumi.Config): PlatformSettings["tenantSecrets"] {
+  // The runtime's raw string is read for the names only: Config.get of a secret key would warn, and the
+  // values never leave the secret Output.
+  const raw = pulumi.runtime.getConfig(`dormer:${TENANT_SECRETS_KEY}`);
+  return {
+    names: raw === undefined ? {} : storedSecretNames(JSON.parse(raw)),
+    values: cfg.getSecretObject<Record<string, Record<string, string>>>(TENANT_SECRETS_KEY) ?? pulumi.secret<Record<string, Record<string, string>>>({}),
   };
 }

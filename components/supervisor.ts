@@ -8,11 +8,18 @@ export interface SupervisorArgs {
   image: pulumi.Input<string>;
   /** The internal network shared with the gateway and Redis. */
   network: pulumi.Input<string>;
+  /** Peers whose forwarded client address is believed (the gateway's network): audits and throttles key on it. */
+  trustedProxies: string[];
   redisUrl: pulumi.Input<string>;
   sessionKey: pulumi.Input<string>;
   adminToken: pulumi.Input<string>;
   publicUrl: string;
+  tenantBaseDomain: string;
   maxIdleTimeoutSeconds?: number;
+  /** Its open-files limit (soft = hard), sized from the stack's connection budget. */
+  openFiles: number;
+  /** The stack's cap on memory held by paused tenants (MiB). */
+  pausedMemoryMb?: number;
   /** Cloudflare Access on prod stacks; tenant access keys otherwise. */
   access?: { teamDomain: string; audience: pulumi.Input<string> };
 }
@@ -36,10 +43,15 @@ export class Supervisor extends pulumi.ComponentResource {
       DORMER_SESSION_KEY: args.sessionKey,
       DORMER_ADMIN_TOKEN: args.adminToken,
       DORMER_PUBLIC_URL: args.publicUrl,
+      DORMER_TENANT_BASE_DOMAIN: args.tenantBaseDomain,
       DORMER_IDENTITY: args.access ? "cloudflare-access" : "keys",
       // Lets the supervisor join a tenant's network while it needs to reach that tenant.
       DORMER_SELF_CONTAINER: `${args.prefix}-supervisor`,
+      // Listens there (and on 127.0.0.1, for its health check) only, never on a tenant network it joins.
+      DORMER_LISTEN_NETWORK: args.network,
+      DORMER_TRUSTED_PROXIES: args.trustedProxies.join(","),
       ...(args.maxIdleTimeoutSeconds ? { DORMER_MAX_IDLE_TIMEOUT_SECONDS: String(args.maxIdleTimeoutSeconds) } : {}),
+      ...(args.pausedMemoryMb === undefined ? {} : { DORMER_PAUSED_MEMORY_MB: String(args.pausedMemoryMb) }),
       ...(args.access ? { DORMER_ACCESS_TEAM_DOMAIN: args.access.teamDomain, DORMER_ACCESS_AUDIENCE: args.access.audience } : {}),
     };
     const container = new docker.Container(
@@ -53,6 +65,7 @@ export class Supervisor extends pulumi.ComponentResource {
         networksAdvanced: [{ name: args.network }],
         // Holding the Docker socket is equivalent to root on the host: see docs/security.md.
         volumes: [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" }],
+        ulimits: [{ name: "nofile", soft: args.openFiles, hard: args.openFiles }],
         healthcheck: {
           tests: ["CMD", "node", "-e", `require('http').get('http://127.0.0.1:${SUPERVISOR_PORT}/live',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))`],
           interval: "5s",

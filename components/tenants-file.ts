@@ -17,9 +17,15 @@ export interface TenantSpec {
   limits: Plan;
   /** Undefined means the project's default tenant app. */
   image: string | undefined;
+  /** Only a tenant with its own image can have a writable one. */
+  rootFilesystem: "read-only" | "writable";
   env: Record<string, string>;
+  /** Variable -> the name of the stack secret (dormer:tenantSecrets.<id>.<name>) that holds its value. */
+  secretEnv: Record<string, string>;
   /** Lowercased emails (`alice@acme.com`) and domains (`@acme.com`); no person matches two tenants. */
   members: string[];
+  /** Lowercased host names of the tenant's own; no two tenants share one. */
+  hostnames: string[];
   ports: number[];
 }
 
@@ -69,19 +75,49 @@ export function parseTenantsFile(text: string, source = "tenants.yaml"): Validat
   ];
   if (!parsed.success || problems.length > 0) throw new TenantsFileError(source, sortByLocation(problems));
   const { plans, tenants } = parsed.data;
+  const ladder = sleepLadderProblems(plans, tenants, raw);
+  if (ladder.length > 0) throw new TenantsFileError(source, sortByLocation(ladder));
   return {
     plans,
     tenants: tenants.map((t) => ({
       id: t.id,
       displayName: t.displayName ?? t.id,
       plan: t.plan,
-      limits: { ...plans[t.plan]!, ...t.limits },
+      limits: resolved(plans, t),
       image: t.image,
+      rootFilesystem: t.rootFilesystem ?? "read-only",
       env: t.env,
+      secretEnv: t.secretEnv,
       members: t.members,
+      hostnames: t.hostnames,
       ports: t.ports,
     })),
   };
+}
+
+type ParsedTenant = z.output<typeof TenantsFileSchema>["tenants"][number];
+
+function resolved(plans: Record<string, Plan>, t: ParsedTenant): Plan {
+  return { ...plans[t.plan]!, ...t.limits };
+}
+
+/**
+ * The light sleep must come before the deep one, on the limits as resolved: a plan can break it alone, or
+ * a tenant by overriding either side. Each is reported where it was written.
+ */
+function sleepLadderProblems(plans: Record<string, Plan>, tenants: ParsedTenant[], raw: unknown): Problem[] {
+  const broken = (l: Plan) => l.lightSleepAfterMinutes !== undefined && l.lightSleepAfterMinutes >= l.idleTimeoutMinutes;
+  const rule = (l: Plan) => `must be below idleTimeoutMinutes (${l.idleTimeoutMinutes}), got ${l.lightSleepAfterMinutes}: the light sleep comes before the deep one`;
+  const out: Problem[] = Object.entries(plans)
+    .filter(([, plan]) => broken(plan))
+    .map(([name, plan]) => ({ text: join(`plans.${name}`, "lightSleepAfterMinutes", rule(plan)) }));
+  tenants.forEach((t, index) => {
+    const limits = resolved(plans, t);
+    if (!broken(limits) || broken(plans[t.plan]!)) return;
+    const field = t.limits?.lightSleepAfterMinutes !== undefined ? "limits.lightSleepAfterMinutes" : `lightSleepAfterMinutes (from plan ${t.plan})`;
+    out.push({ tenant: index, text: join(tenantLabel(raw, index), field, rule(limits)) });
+  });
+  return out;
 }
 
 /**
@@ -232,6 +268,7 @@ function crossCheck(raw: unknown): Problem[] {
   const plans = PlanNames.safeParse(field(raw, "plans"));
   const ids = new Map<string, number>();
   const members = new MemberClaims((index) => tenantLabel(raw, index));
+  const hostnames = new Map<string, number>();
   tenants.forEach((tenant: unknown, index) => {
     const id = TenantId.safeParse(field(tenant, "id"));
     if (id.success) {
@@ -245,6 +282,26 @@ function crossCheck(raw: unknown): Problem[] {
     }
     const list = field(tenant, "members");
     if (Array.isArray(list)) members.claim(index, list, report(index));
+    const names = field(tenant, "hostnames");
+    if (Array.isArray(names)) {
+      names.forEach((name: unknown, k) => {
+        const host = TenantSchema.shape.hostnames.unwrap().element.safeParse(name);
+        if (!host.success) return;
+        const owner = hostnames.get(host.data);
+        if (owner === undefined) hostnames.set(host.data, index);
+        else if (owner !== index) report(index)(`hostnames[${k}]: ${host.data} is already a host name of ${tenantLabel(raw, owner)}`);
+      });
+    }
+    const env = field(tenant, "env");
+    const secretEnv = field(tenant, "secretEnv");
+    if (typeof env === "object" && env !== null && typeof secretEnv === "object" && secretEnv !== null) {
+      for (const name of Object.keys(secretEnv).filter((k) => k in env)) {
+        report(index)(`secretEnv.${name}: also set in env; a variable comes from one of them`);
+      }
+    }
+    if (field(tenant, "rootFilesystem") === "writable" && field(tenant, "image") === undefined) {
+      report(index)('rootFilesystem: "writable" needs the tenant\'s own image (the default app always runs read-only)');
+    }
   });
   return out;
 }

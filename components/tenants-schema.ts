@@ -1,7 +1,8 @@
 // The shape of tenants.yaml. Messages set here are domain-specific; generic ones (ranges, types) come from
 // the error map in tenants-file.ts so every problem reads the same way.
 import { z } from "zod";
-import { TENANT_APP_PORT } from "../runtime/labels";
+import { TENANT_APP_PORT } from "../runtime/engine/labels";
+import { SECRET_NAME, SECRET_NAME_RULE } from "./tenant-secrets";
 
 /**
  * Variables the tenant component sets on every container (components/tenant.ts); a tenant's own value would be
@@ -10,13 +11,35 @@ import { TENANT_APP_PORT } from "../runtime/labels";
 export const RESERVED_ENV_PREFIX = "DORMER_";
 export const RESERVED_ENV_NAMES: readonly string[] = ["PORT", "FILES_DIR", "DATA_DIR"];
 
+/** The gateway's read timeout is derived from this, so the tenant's own limit is always the one that cuts. */
+export const MAX_REQUEST_TIMEOUT_SECONDS = 1800;
+
+/** Below this, ext4's own metadata and journal would take most of a tenant's disk. */
+export const MIN_DISK_MB = 16;
+
 const limitFields = {
   /** CPU cores (0.5 = half a core). */
   cpus: z.number().min(0.05).max(16),
   /** Memory limit in MiB. */
   memoryMb: z.int().min(128).max(65536),
+  /** Swap in MiB on top of memoryMb; 0 (the default) means none: the tenant is killed at memoryMb. */
+  swapMb: z.int().min(0).max(65536),
+  /** Processes and threads the tenant may run at once; a fork loop stops here. */
+  pidsLimit: z.int().min(16).max(32768),
+  /**
+   * The tenant's disk in MiB: its files and data volumes together, a hard limit (writes past it fail with
+   * "no space left"). ext4 keeps about 1.5 MiB of small disks for itself. Unset: no disk fence (plain volumes).
+   */
+  diskMb: z.int().min(MIN_DISK_MB).max(1_048_576),
+  /** Size in MiB of the writable /tmp (in memory) a read-only root filesystem gets. */
+  tmpMb: z.int().min(1).max(4096),
   /** Minutes without a request before the tenant is put to sleep. */
   idleTimeoutMinutes: z.int().min(1).max(1440),
+  /**
+   * Minutes without a request before the tenant is paused (light sleep: memory kept, no CPU, woken in
+   * milliseconds); below idleTimeoutMinutes, when the deep sleep follows. Unset: deep sleep only.
+   */
+  lightSleepAfterMinutes: z.int().min(1).max(1439),
   /** Whether the tenant may reach the internet; without it only the platform network is reachable. */
   egress: z.boolean(),
   /** Requests per UTC day, or "unlimited". 0 is refused: it would read as either "none" or "no limit". */
@@ -27,12 +50,26 @@ const limitFields = {
   maxHeldRequests: z.int().min(1).max(10000),
   /** Seconds a held request waits for the tenant to become healthy before a 504. */
   wakeTimeoutSeconds: z.int().min(1).max(600),
+  /**
+   * Connections the tenant may hold in the supervisor at once: requests waiting or being answered, plus
+   * open WebSockets. The next one gets a 503. The sum over all tenants must fit the stack's budget.
+   */
+  maxConnections: z.int().min(1).max(100_000),
+  /** Seconds a request to the tenant may go without a byte either way (no answer yet: a 504). */
+  requestTimeoutSeconds: z.int().min(1).max(MAX_REQUEST_TIMEOUT_SECONDS),
 };
 
 export const PlanSchema = z.strictObject({
   ...limitFields,
   maxHeldRequests: limitFields.maxHeldRequests.default(100),
   wakeTimeoutSeconds: limitFields.wakeTimeoutSeconds.default(30),
+  maxConnections: limitFields.maxConnections.default(100),
+  requestTimeoutSeconds: limitFields.requestTimeoutSeconds.default(60),
+  swapMb: limitFields.swapMb.default(0),
+  pidsLimit: limitFields.pidsLimit.default(256),
+  tmpMb: limitFields.tmpMb.default(64),
+  lightSleepAfterMinutes: limitFields.lightSleepAfterMinutes.optional(),
+  diskMb: limitFields.diskMb.optional(),
 });
 
 /** A tenant's overrides of its plan; same fields and ranges, all optional, no defaults of their own. */
@@ -58,6 +95,10 @@ const EnvName = z
 // YAML turns unquoted `true` or `3000` into non-strings; say how to fix it.
 const EnvValue = z.string({ error: 'must be a string (quote it: "3000", "true")' });
 
+const SecretName = z.string({ error: "must be the name of a secret (dormer secret list TENANT)" }).regex(SECRET_NAME, {
+  error: SECRET_NAME_RULE,
+});
+
 /** An email (`alice@acme.com`) or a whole domain (`@acme.com`, that domain only, not subdomains). */
 export const Member = z
   .string()
@@ -82,6 +123,17 @@ const ImageRef = z
     error: 'must be an image reference like "ghcr.io/acme/app:1.2"',
   });
 
+/**
+ * A host name people type: lower-case labels of letters, digits and "-" (not at either end), at least two of
+ * them, the last not all digits (so never an IP address), 253 characters at most. No wildcards, no port.
+ */
+export const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+(?!\d+$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const Hostname = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(HOSTNAME, { error: 'must be a DNS name like files.acme.com (labels of letters, digits and "-", no port, no wildcard)' });
+
 /** Reports every repeated entry, naming where it first appeared. */
 function unique<T>(list: T[], ctx: z.core.$RefinementCtx<T[]>, name: string): void {
   list.forEach((item, i) => {
@@ -98,10 +150,25 @@ export const TenantSchema = z.strictObject({
   limits: LimitsSchema.optional(),
   /** Undefined means the project's default tenant app. */
   image: ImageRef.optional(),
+  /**
+   * "read-only" (the default) or "writable". Only a tenant with its own image may choose "writable": the
+   * default app never writes outside its volumes and /tmp.
+   */
+  rootFilesystem: z.enum(["read-only", "writable"]).optional(),
   env: z.record(EnvName, EnvValue).default({}),
+  /**
+   * Variables whose values are stack secrets, by name only (`API_TOKEN: api-token`): the value is set with
+   * `dormer secret set TENANT NAME` and never appears in this file.
+   */
+  secretEnv: z.record(EnvName, SecretName).default({}),
   members: z
     .array(Member)
     .superRefine((list, ctx) => unique(list, ctx, "members"))
+    .default([]),
+  /** Host names of the tenant's own, besides `<id>.<tenantBaseDomain>`: each routes to this tenant. */
+  hostnames: z
+    .array(Hostname)
+    .superRefine((list, ctx) => unique(list, ctx, "hostnames"))
     .default([]),
   /** Extra container ports, besides the app port. */
   ports: z

@@ -32,6 +32,12 @@ export class TenantGoneError extends DormerError {
   }
 }
 
+export class ReplacementTimeoutError extends DormerError {
+  constructor(tenant: string, seconds: number) {
+    super(503, "replacement_timeout", `tenant ${tenant}'s container was removed and no new one answered within ${seconds} s`, { tenant, seconds });
+  }
+}
+
 export class StoreUnavailableError extends DormerError {
   constructor(what: string) {
     super(503, "store_unavailable", `${what} is unavailable; try again shortly`);
@@ -47,6 +53,45 @@ export class QuotaExceededError extends DormerError {
 export class UpstreamError extends DormerError {
   constructor(tenant: string, cause: string) {
     super(502, "upstream_error", `tenant ${tenant} could not be reached: ${cause}`, { tenant });
+  }
+}
+
+export class ConnectionLimitError extends DormerError {
+  constructor(tenant: string, limit: number) {
+    super(503, "too_many_connections", `tenant ${tenant} already has its ${limit} connections open; try again shortly`, { tenant, limit });
+  }
+}
+
+export class UpstreamTimeoutError extends DormerError {
+  constructor(tenant: string, seconds: number) {
+    super(504, "upstream_timeout", `tenant ${tenant} sent no answer within ${seconds} s`, { tenant, seconds });
+  }
+}
+
+const API_KEY_REFUSALS = {
+  malformed: "the API key is not of the form dormer_<id>_<secret>",
+  unknown: "the API key is not valid for this tenant",
+  expired: "the API key has expired",
+  revoked: "the API key was revoked",
+} as const;
+
+/** A presented API key is refused: 401 naming why, and nothing about any other key. */
+export class ApiKeyRejectedError extends DormerError {
+  constructor(readonly reason: keyof typeof API_KEY_REFUSALS) {
+    super(401, "api_key_invalid", API_KEY_REFUSALS[reason], { reason });
+  }
+}
+
+export class ApiKeyLimitError extends DormerError {
+  constructor(tenant: string, limit: number) {
+    super(409, "api_key_limit", `tenant ${tenant} already has its ${limit} API keys; revoke one first`, { limit });
+  }
+}
+
+/** Too many refused API keys from one client: its next ones are not even looked at for a while. */
+export class ApiKeyThrottledError extends DormerError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(429, "too_many_api_key_failures", `too many refused API keys from your address; try again in ${retryAfterSeconds} s`, { retryAfterSeconds });
   }
 }
 

@@ -1,21 +1,37 @@
 import { Redis } from "ioredis";
-import { Activity } from "./activity";
-import { createServer } from "./app";
+import { Activity } from "./wake/activity";
+import { createServer } from "./http/app";
+import { listenOn } from "./http/listen";
 import { ConfigError, loadConfig, RuntimeConfig } from "./config";
-import { EngineDirectory } from "./directory";
+import { EngineDirectory } from "./engine/directory";
 import { DockerEngine } from "./engine/docker";
 import { CloudflareAccess } from "./identity/cloudflare-access";
 import { IdentitySource } from "./identity/identity";
 import { TenantKeys } from "./identity/tenant-keys";
-import { log } from "./log";
-import { Metrics } from "./metrics";
-import { TenantProxy } from "./proxy";
-import { DailyQuota } from "./quota";
-import { Reaper } from "./reaper";
-import { RedisRevocationStore } from "./revocations";
-import { Sessions } from "./sessions";
-import { RedisWakeLock } from "./wake-lock";
-import { Waker } from "./waker";
+import { log } from "./observe/log";
+import { Descriptors } from "./observe/descriptors";
+import { DiskWatch } from "./observe/disk-watch";
+import { Metrics } from "./observe/metrics";
+import { ConnectionLimiter } from "./http/connections";
+import { TenantProxy } from "./http/proxy";
+import { DailyQuota } from "./wake/quota";
+import { Reaper } from "./wake/reaper";
+import { RedisRevocationStore } from "./sessions/revocations";
+import { Sessions } from "./sessions/sessions";
+import { SignInCodes } from "./sessions/sign-in-codes";
+import { Origins } from "./http/origins";
+import { ClientAddresses } from "./http/client-address";
+import { ApiKeys } from "./sessions/api-keys";
+import { KeyedTunnels } from "./sessions/keyed-tunnels";
+import { LoginThrottle } from "./sessions/login-throttle";
+import { AdminSessions } from "./sessions/admin-sessions";
+import { RedisHolds } from "./wake/hold";
+import { RedisWakeLock } from "./wake/wake-lock";
+import { Waker } from "./wake/waker";
+import { Watchdog } from "./wake/watchdog";
+import { WatchdogHistory } from "./wake/watchdog-history";
+import { TenantEvents } from "./observe/tenant-events";
+import { UsageLedger } from "./observe/usage";
 
 function identitySource(config: RuntimeConfig, directory: EngineDirectory): IdentitySource {
   switch (config.identity) {
@@ -23,6 +39,24 @@ function identitySource(config: RuntimeConfig, directory: EngineDirectory): Iden
       return new TenantKeys(directory);
     case "cloudflare-access":
       return new CloudflareAccess({ teamDomain: config.access!.teamDomain, audience: config.access!.audience, directory });
+  }
+}
+
+// Health probes are tiny; 16 at once keeps a pass over a hundred awake tenants well under a second.
+const WATCHDOG_CONCURRENCY = 16;
+/** How often each supervisor adds what it counted to the shared usage; a reader sees others' with this lag. */
+const USAGE_FLUSH_MS = 5_000;
+
+/** Our address on the gateway's network; the engine may need a moment after a daemon restart. */
+async function listenAddresses(engine: DockerEngine, network: string): Promise<string[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await engine.selfAddresses(network);
+    } catch (err) {
+      if (attempt >= 30) throw err;
+      if (attempt === 1) log.warn("own address not known yet; retrying", { network, error: String(err) });
+      await new Promise((r) => setTimeout(r, 1000));
+    }
   }
 }
 
@@ -46,54 +80,98 @@ async function main(): Promise<void> {
   const engine = new DockerEngine(config.stack, config.dockerSocket, config.selfContainer);
   const directory = new EngineDirectory(() => engine.discover());
   const metrics = new Metrics();
+  const descriptors = new Descriptors();
   const lock = new RedisWakeLock(redis, prefix);
-  const waker = new Waker(engine, lock, metrics);
+  const holds = new RedisHolds(redis, prefix);
+  const usage = new UsageLedger(redis, prefix, config.usageRetentionDays, metrics);
+  const events = new TenantEvents(redis, prefix, usage);
+  const waker = new Waker(engine, lock, metrics, events, holds);
   const activity = new Activity(redis, `${prefix}activity`);
-  const proxy = new TenantProxy(metrics, (tenant) => waker.forget(tenant));
+  const proxy = new TenantProxy(metrics, usage, (tenant) => waker.forget(tenant), { tunnelIdleMs: config.tunnelIdleSeconds * 1000 });
   const sessions = new Sessions({
     key: config.sessionKey,
     stack: config.stack,
     secureCookie: new URL(config.publicUrl).protocol === "https:",
     store: new RedisRevocationStore(redis, config.stack),
   });
-  const reaper = new Reaper(engine, directory, activity, lock, waker, metrics, config.maxIdleTimeoutSeconds);
+  const reaper = new Reaper(engine, directory, activity, lock, waker, metrics, events, { maxIdleTimeoutSeconds: config.maxIdleTimeoutSeconds, pausedMemoryMb: config.pausedMemoryMb });
+  const watchdogHistory = new WatchdogHistory(redis, prefix);
+  const watchdog = new Watchdog(engine, directory, waker, lock, metrics, watchdogHistory, events, { ...config.watchdog, concurrency: WATCHDOG_CONCURRENCY });
 
   await redis.connect().catch((err: Error) => log.warn("redis not reachable at start; retrying", { error: err.message }));
   await directory.refresh().catch((err) => log.warn("docker engine not reachable at start", { error: String(err) }));
   const unwatch = engine.watch((event) => {
     if (event.kind === "declared-changed") void directory.refresh().catch(() => undefined);
-    if (event.kind === "stopped") waker.forget(event.tenant);
+    if (event.kind === "stopped" || event.kind === "paused") waker.forget(event.tenant);
+    if (event.kind === "removed") waker.removed(event.tenant);
   });
   const resync = setInterval(() => void directory.refresh().catch(() => undefined), 60_000);
   resync.unref();
   reaper.start(config.reaperIntervalMs);
+  const disk = new DiskWatch(engine, directory, metrics, events);
+  disk.start(config.diskCheckSeconds * 1000);
+  watchdog.start();
+  const stopUsage = usage.start(USAGE_FLUSH_MS);
 
+  const apiKeys = new ApiKeys(redis, prefix, { maxPerTenant: config.apiKeysPerTenant });
+  const keyedTunnels = new KeyedTunnels(apiKeys);
   const server = createServer({
+    stack: config.stack,
     adminToken: config.adminToken,
+    adminSessions: new AdminSessions(redis, prefix, new URL(config.publicUrl).protocol === "https:"),
     redis,
     engine,
     directory,
     sessions,
+    signInCodes: new SignInCodes(redis, config.stack),
+    origins: new Origins(config.publicUrl, config.tenantBaseDomain, (host) => directory.byHostname(host)?.id),
     identity: identitySource(config, directory),
     waker,
     proxy,
+    connections: new ConnectionLimiter(metrics),
     activity,
     quota: new DailyQuota(redis, prefix),
+    usage,
+    events,
+    usageRetentionDays: config.usageRetentionDays,
     lock,
+    holds,
     metrics,
+    watchdogHistory,
+    descriptors,
+    clients: new ClientAddresses(config.trustedProxies),
+    loginThrottle: new LoginThrottle(redis, prefix, config.loginThrottle),
+    apiKeys,
+    keyedTunnels,
+    // Only the per-client bound: a key is 256 random bits, nothing to guess together, and a tenant-wide bound
+    // would let anyone lock a tenant's programs out by sending bad keys.
+    apiKeyThrottle: new LoginThrottle(redis, `${prefix}api-key-`, { ...config.apiKeyThrottle, perTenant: Number.MAX_SAFE_INTEGER }),
+    disk,
   });
-  server.listen(config.port, () => {
-    log.info("supervisor listening", { port: config.port, stack: config.stack, identity: config.identity, tenants: directory.all().length });
+  const hosts = ["127.0.0.1", ...(config.listenNetwork ? await listenAddresses(engine, config.listenNetwork) : [])];
+  await listenOn(server, config.port, hosts, (err) => {
+    if (!descriptors.noteError(err)) throw err;
   });
+  const unstuck = descriptors.exitWhenStuck(config.exhaustedExitSeconds * 1000, (state) => {
+    log.error("file descriptors exhausted; exiting so the container restarts", { ...state, seconds: config.exhaustedExitSeconds });
+    process.exit(1);
+  });
+  log.info("supervisor listening", { hosts, port: config.port, stack: config.stack, publicUrl: config.publicUrl, tenantBaseDomain: config.tenantBaseDomain, identity: config.identity, tenants: directory.all().length });
 
   const shutdown = (signal: string) => {
     log.info("shutting down", { signal });
     reaper.stop();
+    disk.stop();
+    watchdog.stop();
+    unstuck();
     unwatch();
+    keyedTunnels.stop();
     activity.close();
     server.close(() => {
-      redis.disconnect();
-      process.exit(0);
+      void stopUsage().finally(() => {
+        redis.disconnect();
+        process.exit(0);
+      });
     });
     // Held requests and open WebSockets get a moment to finish, not forever.
     setTimeout(() => process.exit(0), 5_000).unref();

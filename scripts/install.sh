@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs and starts whatever dormer and its tests need and this machine lacks: Debian packages, dockerd,
-# npm dependencies, the Pulumi CLI (built from the Go module proxy when none is on PATH), the offline
+# npm dependencies, the disk driver, the Pulumi CLI (built from the Go module proxy when none is on PATH), the offline
 # stand-in plugins (only where the official ones are absent) and the offline base image. Safe to re-run:
 # everything already in place is skipped, so a warm run takes seconds.
 set -euo pipefail
@@ -28,6 +28,9 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 
+step "disk driver"
+bash scripts/disk-driver.sh
+
 step "pulumi CLI"
 pulumi="$(bash scripts/toolchain/pulumi.sh)"
 "$pulumi" version >&2
@@ -37,3 +40,6 @@ bash scripts/offline/install-plugins.sh "$pulumi"
 
 step "offline base image"
 bash scripts/base-image.sh dormer-base:bookworm >/dev/null
+
+step "workflow linter"
+bash scripts/toolchain/actionlint.sh >/dev/null

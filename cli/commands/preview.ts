@@ -1,22 +1,59 @@
+import * as fs from "fs";
 import { Invocation } from "../args";
 import { PlanCollector } from "../plan";
+import { planFindings, policyPackDir, policyRules, violationLines } from "../policy";
 import { openDormerStack } from "../project";
 import { changeLine, seconds } from "../report";
+import { renderComment } from "../review/comment";
 
 export async function preview(inv: Invocation): Promise<number> {
   const stack = await openDormerStack(inv.stack, { runsProgram: true });
   const plan = new PlanCollector();
   const started = Date.now();
-  const result = await stack.preview({
-    diff: inv.diff,
-    onEvent: plan.onEvent,
-    // With --json, stdout carries only the JSON document, so CI can parse it.
-    onOutput: (s) => (inv.json ? process.stderr : process.stdout).write(s),
-  });
-  if (inv.json) {
-    console.log(JSON.stringify({ stack: inv.stack, changeSummary: result.changeSummary, steps: plan.steps }, null, 2));
-  } else {
-    console.log(`\ndormer preview (${inv.stack}): ${changeLine(result.changeSummary, true)} (${seconds(Date.now() - started)})`);
+  let engineText = "";
+  // With --json or --markdown, stdout carries only that document, so CI can use it as it is.
+  const quietStdout = inv.json || inv.markdown;
+  let failure: unknown;
+  try {
+    await stack.preview({
+      diff: inv.diff,
+      onEvent: plan.onEvent,
+      policyPacks: [policyPackDir],
+      onOutput: (s) => {
+        engineText += s;
+        (quietStdout ? process.stderr : process.stdout).write(s);
+      },
+    });
+  } catch (err) {
+    failure = err;
   }
-  return 0;
+  const findings = [...plan.findings(), ...planFindings(plan.steps)];
+  const violations = violationLines(findings);
+  // A failed preview is only answered here when a mandatory policy stopped it; anything else is an error.
+  if (failure !== undefined && violations.length === 0) throw failure;
+
+  const counts = plan.counts();
+  const comment = (limit?: number) =>
+    renderComment({
+      stack: inv.stack,
+      counts,
+      steps: plan.steps,
+      rules: policyRules(),
+      findings,
+      fullOutput: inv.summaryFile ? "the job summary of this workflow run" : `the output of \`dormer preview --stack ${inv.stack} --markdown\``,
+      limit,
+    });
+  if (inv.json) {
+    console.log(JSON.stringify({ stack: inv.stack, changeSummary: counts, steps: plan.steps, policy: findings }, null, 2));
+  } else if (inv.markdown) {
+    process.stdout.write(comment());
+  } else {
+    console.log(`\ndormer preview (${inv.stack}): ${changeLine(counts, true)} (${seconds(Date.now() - started)})`);
+  }
+  if (inv.summaryFile) {
+    const full = `${comment(Infinity)}\n<details><summary>engine output</summary>\n\n\`\`\`\n${engineText.replace(/```/g, "ʼʼʼ")}\n\`\`\`\n\n</details>\n`;
+    fs.appendFileSync(inv.summaryFile, full);
+  }
+  for (const line of violations) console.error(line);
+  return violations.length > 0 ? 1 : 0;
 }

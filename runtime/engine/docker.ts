@@ -1,16 +1,18 @@
 import Docker from "dockerode";
-import { LABEL } from "../labels";
-import { log } from "../log";
+import { LABEL } from "./labels";
+import { log } from "../observe/log";
 import { tenantFromLabels } from "./declared";
-import { DeclaredTenant, Engine, EngineEvent, RunState, TenantStats } from "./engine";
+import { DeclaredTenant, Engine, EngineEvent, RunState, TenantDisk, TenantStats, UpState } from "./engine";
 import { demux } from "./docker-logs";
+import { TenantGoneError } from "../errors";
 
 const STOP_GRACE_SECONDS = 10;
 
 /** The Docker engine, through its API on the local socket. */
 export class DockerEngine implements Engine {
   private readonly docker: Docker;
-  private readonly joined = new Set<string>();
+  /** The tenant networks this supervisor joined: name → the id of the network it joined under that name. */
+  private readonly joined = new Map<string, string>();
 
   /**
    * @param self the supervisor's own container when it runs in one: it joins a tenant's network only while
@@ -47,15 +49,21 @@ export class DockerEngine implements Engine {
     });
   }
 
-  async running(): Promise<Set<string>> {
+  async running(): Promise<Map<string, UpState>> {
+    // Without `all`, Docker lists running and paused containers alike; State tells them apart.
     const containers = await this.docker.listContainers({ filters: this.filters() });
-    return new Set(containers.map((c) => c.Labels[LABEL.tenant]).filter((id): id is string => Boolean(id)));
+    const up = new Map<string, UpState>();
+    for (const c of containers) {
+      const id = c.Labels[LABEL.tenant];
+      if (id) up.set(id, c.State === "paused" ? "paused" : "running");
+    }
+    return up;
   }
 
   async state(tenant: DeclaredTenant): Promise<RunState | undefined> {
     try {
       const info = await this.docker.getContainer(tenant.container).inspect();
-      return { running: info.State.Running, startedAt: info.State.StartedAt };
+      return { running: info.State.Running, paused: info.State.Paused, startedAt: info.State.StartedAt };
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw err;
@@ -63,14 +71,44 @@ export class DockerEngine implements Engine {
   }
 
   async start(tenant: DeclaredTenant): Promise<void> {
+    const container = this.docker.getContainer(tenant.container);
     try {
-      await this.docker.getContainer(tenant.container).start();
+      if (tenant.pidsLimit !== undefined) {
+        // Upstream's docker provider cannot declare a PID limit, so the declared label is applied here, before
+        // the process exists; Docker keeps it, so a start by the restart policy keeps the limit too.
+        const info = await container.inspect();
+        if (info.HostConfig.PidsLimit !== tenant.pidsLimit) await container.update({ PidsLimit: tenant.pidsLimit });
+      }
+      await container.start();
     } catch (err) {
-      if (statusOf(err) !== 304) throw err; // 304: already running
+      if (statusOf(err) === 304) return; // already running
+      // `dormer up` removing it to create its replacement: the caller holds its requests for the new one.
+      if (statusOf(err) === 404 || /marked for removal|removal .*in progress/.test(String(err))) throw new TenantGoneError(tenant.id);
+      throw err;
+    }
+  }
+
+  async pause(tenant: DeclaredTenant): Promise<void> {
+    try {
+      await this.docker.getContainer(tenant.container).pause();
+    } catch (err) {
+      if (!/already paused/.test(String(err))) throw err;
+    }
+  }
+
+  async unpause(tenant: DeclaredTenant): Promise<void> {
+    try {
+      await this.docker.getContainer(tenant.container).unpause();
+    } catch (err) {
+      if (!/is not paused/.test(String(err))) throw err;
     }
   }
 
   async stop(tenant: DeclaredTenant, graceSeconds = STOP_GRACE_SECONDS): Promise<void> {
+    // A frozen app cannot handle SIGTERM: Docker would wait out the grace and kill it.
+    await this.unpause(tenant).catch((err) => {
+      if (statusOf(err) !== 404 && !/is not running/.test(String(err))) throw err;
+    });
     try {
       await this.docker.getContainer(tenant.container).stop({ t: graceSeconds });
     } catch (err) {
@@ -79,12 +117,35 @@ export class DockerEngine implements Engine {
     await this.leave(tenant.network);
   }
 
+  async restart(tenant: DeclaredTenant, graceSeconds: number): Promise<void> {
+    await this.docker.getContainer(tenant.container).restart({ t: graceSeconds });
+  }
+
   async address(tenant: DeclaredTenant): Promise<string> {
-    await this.join(tenant.network);
-    const info = await this.docker.getContainer(tenant.container).inspect();
-    const ip = info.NetworkSettings.Networks[tenant.network]?.IPAddress;
-    if (!ip) throw new Error(`tenant ${tenant.id} has no address on ${tenant.network}`);
-    return `${ip}:${tenant.port}`;
+    const container = this.docker.getContainer(tenant.container);
+    const info = await container.inspect();
+    const on = info.NetworkSettings.Networks[tenant.network];
+    if (!info.State.Running || !on?.IPAddress) throw new Error(`tenant ${tenant.id} has no address on ${tenant.network}: not running`);
+    if (await this.join(tenant.network, on.NetworkID)) {
+      // Joined after a look at the container: if it was removed meanwhile, its removal's event may already
+      // have made us leave, and staying would keep `dormer up` from deleting the network. Look again.
+      const now = await this.docker.getContainer(info.Id).inspect().catch(() => undefined);
+      if (!now?.State.Running || now.NetworkSettings.Networks[tenant.network]?.NetworkID !== on.NetworkID) {
+        await this.leave(tenant.network);
+        throw new Error(`tenant ${tenant.id} left ${tenant.network} while the supervisor joined it`);
+      }
+    }
+    return `${on.IPAddress}:${tenant.port}`;
+  }
+
+  /** The supervisor's own addresses on one of its networks (IPv4, and IPv6 when the network has it). */
+  async selfAddresses(network: string): Promise<string[]> {
+    if (!this.self) throw new Error("the supervisor's own container is not known (DORMER_SELF_CONTAINER)");
+    const info = await this.docker.getContainer(this.self).inspect();
+    const on = info.NetworkSettings.Networks[network];
+    const addresses = [on?.IPAddress, on?.GlobalIPv6Address].filter((a): a is string => Boolean(a));
+    if (addresses.length === 0) throw new Error(`container ${this.self} has no address on network ${network}`);
+    return addresses;
   }
 
   async logs(tenant: DeclaredTenant, lines: number): Promise<string[]> {
@@ -102,6 +163,14 @@ export class DockerEngine implements Engine {
       memoryBytes: s.memory_stats.usage ?? 0,
       memoryLimitBytes: s.memory_stats.limit ?? 0,
     };
+  }
+
+  async disk(tenant: DeclaredTenant): Promise<TenantDisk | undefined> {
+    if (!tenant.disk) return undefined;
+    const status = (await this.docker.getVolume(tenant.disk.volume).inspect()).Status as Partial<TenantDisk> | undefined;
+    const { quotaMb, capacityBytes, usedBytes } = status ?? {};
+    if (typeof quotaMb !== "number" || typeof capacityBytes !== "number" || typeof usedBytes !== "number") return undefined;
+    return { quotaMb, capacityBytes, usedBytes };
   }
 
   watch(onEvent: (event: EngineEvent) => void): () => void {
@@ -143,30 +212,42 @@ export class DockerEngine implements Engine {
     const tenant = event.Actor?.Attributes?.[LABEL.tenant];
     const network = event.Actor?.Attributes?.[LABEL.network];
     if (event.Action === "create" || event.Action === "destroy") onEvent({ kind: "declared-changed" });
+    // Another supervisor's reaper froze it: whatever this one knew as awake must be asked again.
+    if (event.Action === "pause" && tenant) onEvent({ kind: "paused", tenant });
     if ((event.Action === "die" || event.Action === "destroy") && tenant) {
       onEvent({ kind: "stopped", tenant });
+      if (event.Action === "destroy") onEvent({ kind: "removed", tenant });
       // Leave as soon as the tenant stops: a network with only the supervisor on it cannot be deleted, and
       // the program deletes a removed tenant's network right after its container.
       if (network) void this.leave(network);
     }
   }
 
-  private async join(network: string): Promise<void> {
-    if (!this.self || this.joined.has(network)) return;
+  /**
+   * Joins the tenant's network by its id, so a network replaced under the same name (an egress change) is
+   * joined anew. True when this call joined it.
+   */
+  private async join(network: string, id: string): Promise<boolean> {
+    if (!this.self || this.joined.get(network) === id) return false;
+    const stale = this.joined.get(network);
+    if (stale) await this.leave(network);
     try {
-      await this.docker.getNetwork(network).connect({ Container: this.self });
+      await this.docker.getNetwork(id).connect({ Container: this.self });
     } catch (err) {
       // 403 "already exists in network" is what a second supervisor, or a restarted one, sees.
       if (statusOf(err) !== 403 && !/already exists/.test(String(err))) throw err;
     }
-    this.joined.add(network);
+    this.joined.set(network, id);
+    return true;
   }
 
+  /** Leaves the network we joined under this name (by id: its successor may already carry the name). */
   private async leave(network: string): Promise<void> {
     if (!this.self) return;
+    const id = this.joined.get(network) ?? network;
     this.joined.delete(network);
     try {
-      await this.docker.getNetwork(network).disconnect({ Container: this.self, Force: true });
+      await this.docker.getNetwork(id).disconnect({ Container: this.self, Force: true });
     } catch {
       // Not connected, or the network is already gone: nothing to leave.
     }

@@ -1,15 +1,16 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
-import { readCookie } from "../cookies";
-import type { TenantDirectory } from "../directory";
+import { readCookie } from "../sessions/cookies";
+import type { TenantDirectory } from "../engine/directory";
 import { DormerError } from "../errors";
-import { log } from "../log";
+import { hostnameOf } from "../http/origins";
+import { log } from "../observe/log";
 import type { Identity, IdentitySource } from "./identity";
 
 export interface CloudflareAccessOptions {
   /** `<team>.cloudflareaccess.com` (a leading `https://` is tolerated). */
   teamDomain: string;
-  /** The Access application's AUD tag. */
+  /** The Access application's AUD tag (the platform's host and every `<id>.<base>`). */
   audience: string;
   directory: TenantDirectory;
   /** Where the signing keys are published; defaults to `https://<teamDomain>/cdn-cgi/access/certs`. */
@@ -60,7 +61,7 @@ export class CloudflareAccess implements IdentitySource {
       const { payload } = await jwtVerify(token, this.keys, {
         algorithms: ["RS256"],
         issuer: this.issuer,
-        audience: this.opts.audience,
+        audience: this.audienceFor(req.headers.host),
         requiredClaims: ["exp"],
       });
       email = payload.email;
@@ -87,5 +88,16 @@ export class CloudflareAccess implements IdentitySource {
       return null;
     }
     return { tenant: tenant.id, user };
+  }
+
+  /**
+   * A tenant's own host name sits behind an Access application of its own (components/tunnel.ts), whose
+   * audience that tenant's labels carry; a token of the main application is no good there, nor the reverse.
+   */
+  private audienceFor(host: string | undefined): string {
+    const name = hostnameOf(host ?? "");
+    const owner = this.opts.directory.byHostname(name);
+    // A declared host whose audience is not known yet gets one no token has: refused, never the main one.
+    return owner ? (owner.accessAudiences[name] ?? `unknown audience of ${name}`) : this.opts.audience;
   }
 }

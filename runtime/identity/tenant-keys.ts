@@ -1,8 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import type { TenantDirectory } from "../directory";
-import { log } from "../log";
-import type { Identity, IdentitySource } from "./identity";
+import type { TenantDirectory } from "../engine/directory";
+import type { IdentitySource, LoginResult } from "./identity";
 
 const LoginBody = z.object({
   tenant: z.string().min(1).max(128),
@@ -22,23 +21,25 @@ export class TenantKeys implements IdentitySource {
 
   constructor(private readonly directory: TenantDirectory) {}
 
-  async login(body: unknown): Promise<Identity | null> {
+  async login(body: unknown): Promise<LoginResult> {
     const parsed = LoginBody.safeParse(body);
-    if (!parsed.success) {
-      log.warn("tenant key login rejected", { reason: "malformed body" });
-      return null;
-    }
+    if (!parsed.success) return { refused: "malformed body" };
     const { tenant: id, key } = parsed.data;
     const tenant = this.directory.get(id);
     const presented = createHash("sha256").update(key, "utf8").digest();
     const declared = tenant && SHA256_HEX.test(tenant.accessKeySha256) ? Buffer.from(tenant.accessKeySha256, "hex") : undefined;
     const matches = timingSafeEqual(presented, declared ?? this.dummy);
     if (!tenant || !declared || !matches) {
-      log.warn("tenant key login rejected", {
-        reason: !tenant ? "unknown tenant" : !declared ? "declared key hash is malformed" : "wrong key",
-      });
-      return null;
+      return { refused: !tenant ? "unknown tenant" : !declared ? "declared key hash is malformed" : "wrong key" };
     }
-    return { tenant: tenant.id, user: `key:${tenant.id}` };
+    return { identity: { tenant: tenant.id, user: `key:${tenant.id}`, generation: keyGeneration(tenant.accessKeySha256) } };
   }
+}
+
+/**
+ * Names the tenant's current deploy-time key without revealing it: a prefix of the key's hash, which itself
+ * is public on the container's labels. A rotated key has another hash, so another generation.
+ */
+export function keyGeneration(accessKeySha256: string): string {
+  return accessKeySha256.slice(0, 16).toLowerCase();
 }

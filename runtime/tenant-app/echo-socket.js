@@ -25,6 +25,14 @@ class EchoSocket {
     this.closing = false;
     socket.on('data', (/** @type {Buffer} */ chunk) => this.receive(chunk));
     socket.on('error', () => socket.destroy());
+    // The peer left without a close frame (a killed tab, a crashed client): there is nobody to finish the
+    // handshake with, so answer its FIN with ours and let the socket go. Our HTTP server allows half-open
+    // sockets, so without this the descriptor would stay open forever.
+    socket.on('end', () => {
+      this.closing = true;
+      socket.end();
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+    });
   }
 
   /** @param {Buffer} chunk */

@@ -32,11 +32,18 @@ async function main() {
     if (stopping) return;
     stopping = true;
     log('info', 'shutting down', { signal });
-    setTimeout(() => process.exit(0), SHUTDOWN_TIMEOUT_MS).unref();
+    setTimeout(() => {
+      // Something held the server open (a client that never finished): say so, it is not a clean stop.
+      log('warn', 'shutdown timed out; exiting anyway', { afterMs: SHUTDOWN_TIMEOUT_MS });
+      process.exit(0);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
     // Stop accepting, let in-flight requests finish, and drop idle keep-alive links so close() returns.
     server.close(() => {
       history.close().then(
-        () => process.exit(0),
+        () => {
+          log('info', 'stopped', { signal });
+          process.exit(0);
+        },
         (err) => {
           log('error', 'history did not close cleanly', { error: String(err) });
           process.exit(1);

@@ -4,6 +4,8 @@ export interface Timed {
   status: number;
   /** Milliseconds from sending the request to the response's first byte (status line and headers). */
   firstByteMs: number;
+  /** The answer's Server-Timing header, when it had one (a wake it waited for). */
+  serverTiming?: string;
 }
 
 /** One GET, timed to its first byte; the body is read and dropped. */
@@ -13,7 +15,8 @@ export function timedGet(url: string, headers: Record<string, string> = {}, agen
     const req = http.get(url, { headers, agent: agent ?? false }, (res) => {
       const firstByteMs = Number(process.hrtime.bigint() - started) / 1e6;
       res.resume();
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, firstByteMs }));
+      const timing = res.headers["server-timing"];
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, firstByteMs, ...(timing ? { serverTiming: String(timing) } : {}) }));
     });
     req.on("error", reject);
   });

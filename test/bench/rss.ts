@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import { tenantLabels } from "../../runtime/engine/declared";
-import { LABEL } from "../../runtime/labels";
+import { LABEL } from "../../runtime/engine/labels";
 import { declaredTenant } from "../support/declared-tenant";
 import { docker } from "../support/docker";
 import { freePort } from "../support/ports";

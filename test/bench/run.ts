@@ -1,13 +1,20 @@
 // `npm run bench`: brings up the bench stack, measures wake latency, warm overhead, a wake storm and the
-// supervisor's memory with 10 000 declared tenants, and writes the results to docs/BENCHMARKS.md.
+// supervisor's memory with 10 000 declared tenants, then a real stack of 1 000 tenants (scale.ts), and writes
+// the results to docs/BENCHMARKS.md, then the connections soak (connections.ts) and the light-sleep ladder
+// (light.ts), then backup and restore of a 1 GB tenant (backup.ts). BENCH_ONLY=base, scale, connections,
+// light or backup runs one part.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { countStarts, docker, inspectContainer } from "../support/docker";
 import { dormer, dormerOk } from "../support/dormer-cli";
-import { login } from "../support/supervisor";
+import { login, siteOf } from "../support/supervisor";
 import { load, timedGet } from "./http-timing";
 import { measureRss } from "./rss";
+import { connectionsSoak } from "./connections";
+import { backupBench } from "./backup";
+import { lightSleep } from "./light";
+import { scale } from "./scale";
 import { ms, quantile } from "./stats";
 
 const STACK = "bench";
@@ -17,6 +24,9 @@ const WAKE_ROUNDS = Number(process.env.BENCH_WAKE_ROUNDS ?? 15);
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 8);
 const CONCURRENCY = 16;
 const RSS_TENANTS = Number(process.env.BENCH_RSS_TENANTS ?? 10_000);
+const SCALE_TENANTS = Number(process.env.BENCH_SCALE_TENANTS ?? 1000);
+const LIGHT_TENANTS = Number(process.env.BENCH_LIGHT_TENANTS ?? 50);
+const ONLY = process.env.BENCH_ONLY;
 
 const TENANTS = `version: 1
 plans:
@@ -60,6 +70,29 @@ async function bareStart(container: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  if (ONLY === undefined || ONLY === "base") await base();
+  if (ONLY === undefined || ONLY === "scale") await section("scale", await scale({ tenants: SCALE_TENANTS, wakeRounds: WAKE_ROUNDS, awake: Math.min(30, SCALE_TENANTS - 2) }));
+  if (ONLY === undefined || ONLY === "connections") await section("connections", await connectionsSoak());
+  if (ONLY === undefined || ONLY === "light") await section("light", await lightSleep({ tenants: LIGHT_TENANTS, wakeRounds: WAKE_ROUNDS }));
+  if (ONLY === undefined || ONLY === "backup") await section("backup", await backupBench());
+}
+
+/** A section's table replaces whatever sits between its two markers in docs/BENCHMARKS.md. */
+async function section(name: string, lines: string[]): Promise<void> {
+  const file = path.join(ROOT, "docs", "BENCHMARKS.md");
+  const doc = fs.readFileSync(file, "utf8");
+  const [open, close] = [`<!-- ${name} -->`, `<!-- /${name} -->`];
+  if (!doc.includes(open) || !doc.includes(close)) throw new Error(`docs/BENCHMARKS.md lacks the ${open} ... ${close} markers`);
+  const table = `${open}\nMachine: ${await machine()}\n\n${lines.join("\n")}\n${close}`;
+  fs.writeFileSync(file, doc.slice(0, doc.indexOf(open)) + table + doc.slice(doc.indexOf(close) + close.length));
+  console.log(lines.join("\n"));
+}
+
+async function machine(): Promise<string> {
+  return `${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Docker ${(await docker.version()).Version}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
+}
+
+async function base(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dormer-bench-"));
   const env = { DORMER_TENANTS_FILE: path.join(dir, "tenants.yaml") };
   fs.writeFileSync(env.DORMER_TENANTS_FILE, TENANTS);
@@ -74,16 +107,18 @@ async function main(): Promise<void> {
     const sleepy = await login(GATEWAY, "sleepy", outputs.tenantKeys.sleepy);
     const busy = await login(GATEWAY, "busy", outputs.tenantKeys.busy);
     const sleepyContainer = `dormer-${STACK}-tenant-sleepy`;
+    // Each tenant on its own origin, as a browser reaches it.
+    const [SLEEPY, BUSY] = [siteOf(GATEWAY, "sleepy"), siteOf(GATEWAY, "busy")];
 
     // (a) wake latency, alternating the two ways so both see the same machine.
     console.error(`bench: (a) wake latency, ${WAKE_ROUNDS} rounds`);
-    await timedGet(`${GATEWAY}/messages?limit=1`, { cookie: sleepy }); // first wake also joins the network
+    await timedGet(`${SLEEPY}/messages?limit=1`, { cookie: sleepy }); // first wake also joins the network
     const viaGateway: number[] = [];
     const bare: number[] = [];
     for (let i = 0; i < WAKE_ROUNDS; i++) {
       await adminSleep(outputs.adminToken, "sleepy");
       await sleep(300);
-      const t = await timedGet(`${GATEWAY}/messages?limit=1`, { cookie: sleepy });
+      const t = await timedGet(`${SLEEPY}/messages?limit=1`, { cookie: sleepy });
       if (t.status !== 200) throw new Error(`wake through gateway answered ${t.status}`);
       viaGateway.push(t.firstByteMs);
       await adminSleep(outputs.adminToken, "sleepy");
@@ -94,23 +129,23 @@ async function main(): Promise<void> {
 
     // (b) warm overhead: the same request straight to the container and through gateway + supervisor.
     console.error(`bench: (b) warm load, ${CONCURRENCY} connections x ${LOAD_SECONDS} s each way`);
-    await timedGet(`${GATEWAY}/messages?limit=1`, { cookie: busy });
+    await timedGet(`${BUSY}/messages?limit=1`, { cookie: busy });
     const busyIp = await ipOf(`dormer-${STACK}-tenant-busy`);
     const directUrl = `http://${busyIp}:8080/messages?limit=1`;
     const directHeaders = { "x-user-id": "bench", "x-tenant-id": "busy" };
     await load(directUrl, directHeaders, CONCURRENCY, 2);
     const direct = await load(directUrl, directHeaders, CONCURRENCY, LOAD_SECONDS);
-    await load(`${GATEWAY}/messages?limit=1`, { cookie: busy }, CONCURRENCY, 2);
-    const proxied = await load(`${GATEWAY}/messages?limit=1`, { cookie: busy }, CONCURRENCY, LOAD_SECONDS);
+    await load(`${BUSY}/messages?limit=1`, { cookie: busy }, CONCURRENCY, 2);
+    const proxied = await load(`${BUSY}/messages?limit=1`, { cookie: busy }, CONCURRENCY, LOAD_SECONDS);
     // One request at a time: the latency each hop adds when nothing queues behind the CPU.
     const directSerial = await load(directUrl, directHeaders, 1, LOAD_SECONDS / 2);
-    const proxiedSerial = await load(`${GATEWAY}/messages?limit=1`, { cookie: busy }, 1, LOAD_SECONDS / 2);
+    const proxiedSerial = await load(`${BUSY}/messages?limit=1`, { cookie: busy }, 1, LOAD_SECONDS / 2);
 
     // (c) the wake storm.
     console.error("bench: (c) 200-request wake storm");
     await sleep(300);
     const starts = await countStarts(sleepyContainer);
-    const storm = await Promise.all(Array.from({ length: 200 }, () => timedGet(`${GATEWAY}/messages?limit=1`, { cookie: sleepy }).catch(() => ({ status: 0, firstByteMs: NaN }))));
+    const storm = await Promise.all(Array.from({ length: 200 }, () => timedGet(`${SLEEPY}/messages?limit=1`, { cookie: sleepy }).catch(() => ({ status: 0, firstByteMs: NaN }))));
     await sleep(500);
     starts.stop();
     const stormErrors = storm.filter((s) => s.status !== 200).length;
@@ -136,7 +171,7 @@ async function main(): Promise<void> {
       `| (b) p50 added, ${CONCURRENCY} connections (CPU saturated) | ${ms(p50 - d50)} | ≤ 1 ms | ${verdict(p50 - d50 <= 1)} |`,
       `| (b) p50 added, one request at a time | ${ms(quantile(proxiedSerial.latenciesMs, 0.5) - quantile(directSerial.latenciesMs, 0.5))} (direct ${ms(quantile(directSerial.latenciesMs, 0.5))}, proxied ${ms(quantile(proxiedSerial.latenciesMs, 0.5))}) | ≤ 1 ms | ${verdict(quantile(proxiedSerial.latenciesMs, 0.5) - quantile(directSerial.latenciesMs, 0.5) <= 1)} |`,
       `| (c) 200-request wake storm | ${starts.count()} start(s), ${stormErrors} errors, p99 ${ms(quantile(storm.map((s) => s.firstByteMs), 0.99))} | 1 start, 0 errors | ${verdict(starts.count() === 1 && stormErrors === 0)} |`,
-      `| (d) supervisor RSS, ${rss.tenants} declared tenants | ${rss.idleMb.toFixed(0)} MB idle, ${rss.afterTrafficMb.toFixed(0)} MB after traffic (declaring them took ${rss.declareSeconds.toFixed(0)} s) | < 150 MB | ${verdict(rss.afterTrafficMb < 150)} |`,
+      `| (d) supervisor RSS, ${rss.tenants} declared tenants (stopped labelled containers without networks; the 1 000-tenant run below has real ones) | ${rss.idleMb.toFixed(0)} MB idle, ${rss.afterTrafficMb.toFixed(0)} MB after traffic (declaring them took ${rss.declareSeconds.toFixed(0)} s) | < 150 MB | ${verdict(rss.afterTrafficMb < 150)} |`,
     );
   } finally {
     await dormer(["down", "--stack", STACK], env);
@@ -146,8 +181,7 @@ async function main(): Promise<void> {
   }
   const doc = fs.readFileSync(path.join(ROOT, "docs", "BENCHMARKS.md"), "utf8");
   const marker = "<!-- results -->";
-  const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Docker ${(await docker.version()).Version}, Node ${process.version} (load generator and RSS run), ${new Date().toISOString().slice(0, 10)}`;
-  const results = `${marker}\nMachine: ${machine}\n\n${lines.join("\n")}\n`;
+  const results = `${marker}\nMachine: ${await machine()} (load generator and RSS run)\n\n${lines.join("\n")}\n`;
   fs.writeFileSync(path.join(ROOT, "docs", "BENCHMARKS.md"), doc.slice(0, doc.includes(marker) ? doc.indexOf(marker) : doc.length) + results);
   console.log(lines.join("\n"));
 }

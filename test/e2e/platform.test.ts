@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -54,6 +55,19 @@ describe("e2e: dormer up --stack ci on the example tenants.yaml", function () {
       assert.ok(info, `tenant ${id} declared`);
       assert.equal(info.State.Running, false, `tenant ${id} asleep`);
       assert.equal(info.HostConfig.PortBindings && Object.keys(info.HostConfig.PortBindings).length, 0, `${id} publishes nothing`);
+    }
+  });
+
+  it("gives the supervisor and the gateway (nginx's workers too) the open-files limit sized from the budget", async () => {
+    // stacks/Pulumi.ci.yaml: dormer:maxConnections 9 000, so 2 x 9 000 + 1 024.
+    const limit = 19_024;
+    for (const role of ["supervisor", "gateway"]) {
+      const container = `${PREFIX}-${role}`;
+      assert.deepEqual((await inspectContainer(container))?.HostConfig.Ulimits, [{ Name: "nofile", Soft: limit, Hard: limit }], role);
+      const inside = execFileSync("docker", ["exec", container, "sh", "-c", "grep -h 'Max open files' /proc/[0-9]*/limits"], { encoding: "utf8" });
+      const lines = inside.trim().split("\n");
+      assert.ok(lines.length >= (role === "gateway" ? 2 : 1), inside);
+      for (const line of lines) assert.match(line, new RegExp(`^Max open files\\s+${limit}\\s+${limit}\\s+files`), `${role}: ${inside}`);
     }
   });
 

@@ -3,7 +3,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigMap, Stack } from "@pulumi/pulumi/automation";
+import { ConfigMap, EngineEvent, Stack, StepEventMetadata } from "@pulumi/pulumi/automation";
 import { openStack } from "../../cli/stack";
 import { ensureBaseImage, ensurePlugins, pulumiBinDir } from "../../cli/toolchain";
 import { docker, inspectContainer } from "../support/docker";
@@ -25,6 +25,16 @@ describe("engine: stand-in plugins through the real Pulumi engine and Docker", f
     return Object.fromEntries(Object.entries(values).map(([k, v]) => [`fixture:${k}`, { value: v }]));
   };
   const quiet = { onOutput: () => undefined };
+  /** The engine's step for the app container in a preview, as the CLI receives it. */
+  const previewContainerStep = async (): Promise<{ step?: StepEventMetadata; summary: Record<string, number> }> => {
+    const steps: StepEventMetadata[] = [];
+    const onEvent = (e: EngineEvent) => {
+      const meta = e.resourcePreEvent?.metadata;
+      if (meta?.type === "docker:index/container:Container" && meta.op !== "same") steps.push(meta);
+    };
+    const preview = await stack.preview({ ...quiet, onEvent });
+    return { step: steps.find((s) => s.op === "update" || s.op === "replace"), summary: pendingChanges(preview.changeSummary) };
+  };
 
   before(async () => {
     const pulumiDir = pulumiBinDir();
@@ -77,8 +87,13 @@ describe("engine: stand-in plugins through the real Pulumi engine and Docker", f
   it("changing memory updates the container in place", async () => {
     const before = await inspectContainer(`${prefix}-app`);
     await stack.setAllConfig(config({ memoryMb: "384" }));
-    const preview = await stack.preview(quiet);
-    assert.deepEqual(pendingChanges(preview.changeSummary), { update: 1 });
+    const { step, summary } = await previewContainerStep();
+    assert.deepEqual(summary, { update: 1 });
+    // The stand-in answers the diff as the bridge does: changed keys and a detailed diff reach the engine's events.
+    assert.deepEqual(step?.diffs, ["memory"]);
+    assert.deepEqual(step?.detailedDiff, { memory: { diffKind: "update", inputDiff: false } });
+    assert.equal(step?.old?.inputs.memory, 256);
+    assert.equal(step?.new?.inputs.memory, 384);
     await stack.up(quiet);
     const after = await inspectContainer(`${prefix}-app`);
     assert.equal(after?.Id, before?.Id);
@@ -88,8 +103,11 @@ describe("engine: stand-in plugins through the real Pulumi engine and Docker", f
   it("changing cpus replaces the container", async () => {
     const before = await inspectContainer(`${prefix}-app`);
     await stack.setAllConfig(config({ memoryMb: "384", cpus: "1" }));
-    const preview = await stack.preview(quiet);
-    assert.deepEqual(pendingChanges(preview.changeSummary), { replace: 1 });
+    const { step, summary } = await previewContainerStep();
+    assert.deepEqual(summary, { replace: 1 });
+    assert.deepEqual(step?.keys, ["cpus"]);
+    assert.deepEqual(step?.diffs, ["cpus"]);
+    assert.deepEqual(step?.detailedDiff, { cpus: { diffKind: "update-replace", inputDiff: false } });
     await stack.up(quiet);
     const after = await inspectContainer(`${prefix}-app`);
     assert.notEqual(after?.Id, before?.Id);

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { UNKNOWN } from "../../scripts/offline/plugins/common/values";
 import { dockerProvider as p } from "../../scripts/offline/plugins/docker/main";
-import { cleanup, dockerCli, ensureTestImage, exists, inspect, PREFIX, TEST_IMAGE, urn } from "./helpers";
+import { cleanup, dockerCli, ensureTestImage, exists, inspect, PREFIX, TEST_IMAGE, urn, decision } from "./helpers";
 
 const NETWORK = urn("docker:index/network:Network", "net");
 const VOLUME = urn("docker:index/volume:Volume", "data");
@@ -39,9 +39,9 @@ describe("docker stand-in: network, volume, container against the real engine", 
         assert.strictEqual(info.Driver, "bridge");
         assert.strictEqual(info.Labels["dormer.tenant"], "acme");
         assert.strictEqual(created.outs.scope, "local");
-        assert.deepStrictEqual(await p.diff!(created.id, NETWORK, created.outs, news), { changes: false, replaces: [], deleteBeforeReplace: false });
+        assert.deepStrictEqual(decision(await p.diff!(created.id, NETWORK, created.outs, news)), { changes: false, replaces: [], deleteBeforeReplace: false });
         const changed = await p.diff!(created.id, NETWORK, created.outs, { ...news, internal: false });
-        assert.deepStrictEqual(changed, { changes: true, replaces: ["internal"], deleteBeforeReplace: true });
+        assert.deepStrictEqual(decision(changed), { changes: true, replaces: ["internal"], deleteBeforeReplace: true });
     });
 
     it("creates a volume", async () => {
@@ -66,6 +66,9 @@ describe("docker stand-in: network, volume, container against the real engine", 
             volumes: [{ volumeName: volName, containerPath: "/data" }],
             ports: [{ internal: 8080, external: 18080, ip: "127.0.0.1" }],
             healthcheck: { tests: ["CMD", "node", "-e", "process.exit(0)"], interval: "5s", timeout: "2s", retries: 3 },
+            ulimits: [{ name: "nofile", soft: 4096, hard: 8192 }],
+            logDriver: "json-file",
+            logOpts: { "max-size": "10m", "max-file": "3" },
             destroyGraceSeconds: 5,
         };
         const checked = await p.check!(CONTAINER, {}, inputs);
@@ -82,6 +85,10 @@ describe("docker stand-in: network, volume, container against the real engine", 
         assert.deepStrictEqual(info.HostConfig.Binds, [`${volName}:/data`]);
         assert.deepStrictEqual(info.HostConfig.PortBindings["8080/tcp"], [{ HostIp: "127.0.0.1", HostPort: "18080" }]);
         assert.strictEqual(info.Config.Healthcheck.Interval, 5e9);
+        assert.deepStrictEqual(info.HostConfig.Ulimits, [{ Name: "nofile", Soft: 4096, Hard: 8192 }]);
+        assert.deepStrictEqual(outs.ulimits, inputs.ulimits);
+        assert.deepStrictEqual(info.HostConfig.LogConfig, { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } });
+        assert.deepStrictEqual(outs.logOpts, inputs.logOpts);
         assert.ok(info.Config.Env.includes("IMAGE_DEFAULT=1"));
         assert.deepStrictEqual(outs.envs, inputs.envs, "image variables stay out of the state");
         assert.strictEqual(outs.memory, 128);
@@ -89,7 +96,7 @@ describe("docker stand-in: network, volume, container against the real engine", 
     });
 
     it("shows no change for the same inputs, before and after a refresh", async () => {
-        assert.deepStrictEqual(await p.diff!(id, CONTAINER, outs, inputs), { changes: false, replaces: [], deleteBeforeReplace: false });
+        assert.deepStrictEqual(decision(await p.diff!(id, CONTAINER, outs, inputs)), { changes: false, replaces: [], deleteBeforeReplace: false });
         const read = await p.read!(id, CONTAINER, outs);
         assert.strictEqual(read.id, id);
         assert.deepStrictEqual(compared(read.props), compared(outs));
@@ -98,7 +105,7 @@ describe("docker stand-in: network, volume, container against the real engine", 
 
     it("updates memory in place, keeping the container", async () => {
         const news = { ...inputs, memory: 256 };
-        assert.deepStrictEqual(await p.diff!(id, CONTAINER, outs, news), { changes: true, replaces: [], deleteBeforeReplace: false });
+        assert.deepStrictEqual(decision(await p.diff!(id, CONTAINER, outs, news)), { changes: true, replaces: [], deleteBeforeReplace: false });
         const updated = await p.update!(id, CONTAINER, outs, news);
         const info = inspect("container", ctrName);
         assert.strictEqual(info.Id, id);
@@ -116,16 +123,44 @@ describe("docker stand-in: network, volume, container against the real engine", 
         ["envs", ["PORT=9090"]],
         ["networksAdvanced", [{ name: "bridge" }]],
         ["volumes", [{ volumeName: volName, containerPath: "/other" }]],
+        ["ulimits", [{ name: "nofile", soft: 4096, hard: 16384 }]],
+        ["logOpts", { "max-size": "20m", "max-file": "3" }],
+        ["logDriver", "local"],
     ] as const) {
         it(`replaces the container when ${property} changes`, async () => {
             const diff = await p.diff!(id, CONTAINER, outs, { ...inputs, [property]: value });
-            assert.deepStrictEqual(diff, { changes: true, replaces: [property], deleteBeforeReplace: true });
+            assert.deepStrictEqual(decision(diff), { changes: true, replaces: [property], deleteBeforeReplace: true });
+            assert.deepStrictEqual((diff as { diffs?: string[] }).diffs, [property]);
         });
     }
 
+    it("follows upstream for ulimits: a set (order is no change), ForceNew, every field required", async () => {
+        const two = [{ name: "nofile", soft: 4096, hard: 8192 }, { name: "nproc", soft: 512, hard: 512 }];
+        const reordered = [two[1], two[0]];
+        const withTwo = await p.diff!(id, CONTAINER, { ...outs, ulimits: two }, { ...inputs, ulimits: reordered });
+        assert.strictEqual(withTwo.changes, false);
+        const added = await p.diff!(id, CONTAINER, { ...outs, ulimits: undefined }, inputs);
+        assert.deepStrictEqual((added as { detailedDiff?: unknown }).detailedDiff, { ulimits: "add-replace" });
+        const changed = await p.diff!(id, CONTAINER, outs, { ...inputs, ulimits: [{ name: "nofile", soft: 1024, hard: 8192 }] });
+        assert.deepStrictEqual((changed as { detailedDiff?: unknown }).detailedDiff, { ulimits: "update-replace" });
+        const removed = await p.diff!(id, CONTAINER, outs, { ...inputs, ulimits: undefined });
+        assert.deepStrictEqual((removed as { detailedDiff?: unknown }).detailedDiff, { ulimits: "delete-replace" });
+        const missing = await p.check!(CONTAINER, {}, { ...inputs, ulimits: [{ name: "nofile", soft: 1024 }] });
+        assert.deepStrictEqual(missing.failures!.map((f) => f.property), ["ulimits[0].hard"]);
+    });
+
+    it("follows upstream for log settings: ForceNew, with the change named in the diff detail", async () => {
+        const added = await p.diff!(id, CONTAINER, { ...outs, logOpts: undefined }, inputs);
+        assert.deepStrictEqual((added as { detailedDiff?: unknown }).detailedDiff, { logOpts: "add-replace" });
+        const changed = await p.diff!(id, CONTAINER, outs, { ...inputs, logOpts: { "max-size": "10m", "max-file": "5" } });
+        assert.deepStrictEqual((changed as { detailedDiff?: unknown }).detailedDiff, { logOpts: "update-replace" });
+        const leftOut = await p.diff!(id, CONTAINER, outs, { ...inputs, logDriver: undefined });
+        assert.strictEqual(leftOut.changes, false, "the engine's driver is no change when the program leaves it out (Computed upstream)");
+    });
+
     it("follows upstream for healthcheck: an in-place update (not ForceNew upstream)", async () => {
         const diff = await p.diff!(id, CONTAINER, outs, { ...inputs, healthcheck: { ...inputs.healthcheck, interval: "10s" } });
-        assert.deepStrictEqual(diff, { changes: true, replaces: [], deleteBeforeReplace: false });
+        assert.deepStrictEqual(decision(diff), { changes: true, replaces: [], deleteBeforeReplace: false });
         const sameInOtherUnits = await p.diff!(id, CONTAINER, outs, { ...inputs, healthcheck: { ...inputs.healthcheck, interval: "5000ms" } });
         assert.strictEqual(sameInOtherUnits.changes, false);
     });
@@ -172,7 +207,7 @@ describe("docker stand-in: network, volume, container against the real engine", 
         const read = await p.read!(created.id, CONTAINER, created.outs);
         assert.strictEqual(read.props.mustRun, false);
         const news = { name: ctrName, image: TEST_IMAGE };
-        assert.deepStrictEqual(await p.diff!(created.id, CONTAINER, read.props, news), { changes: true, replaces: [], deleteBeforeReplace: false });
+        assert.deepStrictEqual(decision(await p.diff!(created.id, CONTAINER, read.props, news)), { changes: true, replaces: [], deleteBeforeReplace: false });
         await p.update!(created.id, CONTAINER, read.props, news);
         assert.strictEqual(inspect("container", ctrName).State.Running, true);
         await p.delete!(created.id, CONTAINER, created.outs);

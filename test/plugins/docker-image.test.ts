@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { dockerProvider as p } from "../../scripts/offline/plugins/docker/main";
-import { cleanup, ensureTestImage, inspect, PREFIX, TEST_IMAGE, urn } from "./helpers";
+import { cleanup, ensureTestImage, inspect, PREFIX, TEST_IMAGE, urn, decision } from "./helpers";
 
 const IMAGE = urn("docker:index/image:Image", "app");
 const REMOTE = urn("docker:index/remoteImage:RemoteImage", "base");
@@ -39,7 +39,7 @@ describe("docker stand-in: Image and RemoteImage against the real engine", funct
         assert.match(outs.repoDigest, /^sha256:[0-9a-f]{64}$/);
         assert.strictEqual(outs.dockerfile, "Dockerfile");
         const again = await p.check!(IMAGE, outs, args());
-        assert.deepStrictEqual(await p.diff!(id, IMAGE, outs, again.inputs), { changes: false, replaces: [] });
+        assert.deepStrictEqual(decision(await p.diff!(id, IMAGE, outs, again.inputs)), { changes: false, replaces: [] });
     });
 
     it("rebuilds in place when a context file changes, not when an ignored one does", async () => {
@@ -52,7 +52,7 @@ describe("docker stand-in: Image and RemoteImage against the real engine", funct
         fs.writeFileSync(path.join(dir, "app.js"), "console.log(2)\n");
         const edited = await p.check!(IMAGE, {}, args());
         assert.notStrictEqual(edited.inputs.build.contextDigest, before.inputs.build.contextDigest);
-        assert.deepStrictEqual(await p.diff!(imageName, IMAGE, outs, edited.inputs), { changes: true, replaces: [] });
+        assert.deepStrictEqual(decision(await p.diff!(imageName, IMAGE, outs, edited.inputs)), { changes: true, replaces: [] });
         const updated = await p.update!(imageName, IMAGE, outs, edited.inputs);
         assert.notStrictEqual(updated.outs.repoDigest, outs.repoDigest);
     });
@@ -65,7 +65,7 @@ describe("docker stand-in: Image and RemoteImage against the real engine", funct
     it("uses a RemoteImage already present, and names one that is not", async () => {
         const { outs } = await p.create!(REMOTE, { name: TEST_IMAGE, keepLocally: true });
         assert.strictEqual(outs.imageId, inspect("image", TEST_IMAGE).Id);
-        assert.deepStrictEqual(await p.diff!("x", REMOTE, outs, { name: TEST_IMAGE, keepLocally: false }), { changes: true, replaces: [] });
+        assert.deepStrictEqual(decision(await p.diff!("x", REMOTE, outs, { name: TEST_IMAGE, keepLocally: false })), { changes: true, replaces: [] });
         assert.deepStrictEqual((await p.diff!("x", REMOTE, outs, { name: "other:1", keepLocally: true })).replaces, ["name"]);
         await assert.rejects(p.create!(REMOTE, { name: `${PREFIX}absent:1` }), /dormer-test-plugins-absent:1" is not present locally/);
     });

@@ -58,3 +58,9 @@ export function cleanup(): void {
         dockerCli("rmi", "-f", i);
     }
 }
+
+/** The update-or-replace decision of a diff; its detail (diffs, detailedDiff) is asserted where it matters. */
+export function decision(d: { changes?: boolean; replaces?: string[]; deleteBeforeReplace?: boolean }): Record<string, unknown> {
+  const { changes, replaces, deleteBeforeReplace } = d;
+  return deleteBeforeReplace === undefined ? { changes, replaces } : { changes, replaces, deleteBeforeReplace };
+}

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { SECRET_SIG, SECRET_SIG_KEY, UNKNOWN } from "../../scripts/offline/plugins/common/values";
 import { randomProvider } from "../../scripts/offline/plugins/random/main";
-import { urn } from "./helpers";
+import { urn, decision } from "./helpers";
 
 const p = randomProvider;
 const PASSWORD = urn("random:index/randomPassword:RandomPassword", "pw");
@@ -32,11 +32,11 @@ describe("random stand-in", () => {
     it("keeps the password when the inputs are unchanged, and replaces it when one changes", async () => {
         const inputs = { length: 24, special: false };
         const { outs } = await p.create!(PASSWORD, inputs);
-        assert.deepStrictEqual(await p.diff!("none", PASSWORD, outs, inputs), { changes: false, replaces: [] });
+        assert.deepStrictEqual(decision(await p.diff!("none", PASSWORD, outs, inputs)), { changes: false, replaces: [] });
         const read = await p.read!("none", PASSWORD, outs);
         assert.strictEqual(read.props.result, outs.result);
         const changed = await p.diff!("none", PASSWORD, outs, { ...inputs, length: 25 });
-        assert.deepStrictEqual(changed, { changes: true, replaces: ["length"] });
+        assert.deepStrictEqual(decision(changed), { changes: true, replaces: ["length"] });
         const keepers = await p.diff!("none", PASSWORD, outs, { ...inputs, keepers: { tenant: "acme" } });
         assert.deepStrictEqual(keepers.replaces, ["keepers"]);
     });

@@ -3,7 +3,7 @@ import * as crypto from "crypto";
 import { inVolume } from "../support/docker";
 import { isRunning, waitFor } from "../support/poll";
 import { RedisServer, startRedis } from "../support/redis-server";
-import { login, RunningSupervisor, startSupervisor } from "../support/supervisor";
+import { login, RunningSupervisor, startSupervisor, siteOf } from "../support/supervisor";
 import { declareTenant, removeStack, tenantAppImage, TestTenant } from "../support/tenants";
 
 interface TenantStatus {
@@ -56,6 +56,7 @@ describe("runtime: the admin API and /metrics (real supervisor, Redis, Docker)",
       ["GET", `/admin/tenants/${a.id}`],
       ["POST", `/admin/tenants/${a.id}/wake`],
       ["POST", `/admin/tenants/${a.id}/sleep`],
+      ["POST", `/admin/tenants/${a.id}/pause`],
       ["GET", `/admin/tenants/${a.id}/logs?lines=5`],
       ["GET", `/admin/tenants/${a.id}/stats`],
       ["GET", "/admin/tenants/nosuchtenant"],
@@ -91,10 +92,14 @@ describe("runtime: the admin API and /metrics (real supervisor, Redis, Docker)",
       assert.deepEqual(alpha.limits, {
         plan: "test",
         idleTimeoutSeconds: 900,
+        lightSleepSeconds: null,
         dailyRequestQuota: 1000,
         maxHeldRequests: 500,
         wakeTimeoutSeconds: 30,
+        maxConnections: 1000,
+        requestTimeoutSeconds: 60,
         egress: false,
+        diskMb: null,
       });
     });
 
@@ -111,6 +116,7 @@ describe("runtime: the admin API and /metrics (real supervisor, Redis, Docker)",
         ["GET", ""],
         ["POST", "/wake"],
         ["POST", "/sleep"],
+        ["POST", "/pause"],
         ["GET", "/logs"],
         ["GET", "/stats"],
       ]) {
@@ -138,7 +144,7 @@ describe("runtime: the admin API and /metrics (real supervisor, Redis, Docker)",
 
     it("logs?lines=5 returns at most 5 lines of the tenant app's JSON logs", async () => {
       const cookie = await login(sup.url, a.id, a.key);
-      for (let i = 0; i < 8; i++) assert.equal((await fetch(`${sup.url}/messages`, { headers: { cookie } })).status, 200);
+      for (let i = 0; i < 8; i++) assert.equal((await fetch(`${siteOf(sup.url, a.id)}/messages`, { headers: { cookie } })).status, 200);
       const { lines } = await json<{ lines: string[] }>(await admin("GET", `/admin/tenants/${a.id}/logs?lines=5`));
       assert.ok(lines.length > 0 && lines.length <= 5, `${lines.length} lines`);
       for (const line of lines) {
@@ -152,7 +158,7 @@ describe("runtime: the admin API and /metrics (real supervisor, Redis, Docker)",
     it("sleep stops the container and keeps the tenant's data", async () => {
       const cookie = await login(sup.url, a.id, a.key);
       const text = `kept-${crypto.randomBytes(4).toString("hex")}`;
-      const posted = await fetch(`${sup.url}/messages`, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify({ text }) });
+      const posted = await fetch(`${siteOf(sup.url, a.id)}/messages`, { method: "POST", headers: { cookie, "content-type": "application/json" }, body: JSON.stringify({ text }) });
       assert.equal(posted.status, 201);
 
       const body = await json<{ state: string }>(await admin("POST", `/admin/tenants/${a.id}/sleep`));
@@ -162,7 +168,7 @@ describe("runtime: the admin API and /metrics (real supervisor, Redis, Docker)",
       assert.ok((await inVolume(tenantAppImage(), `${a.container}-data`, "cat /v/*.jsonl")).includes(text));
 
       // Woken again by a request, the tenant still has it.
-      const res = await fetch(`${sup.url}/messages?limit=200`, { headers: { cookie } });
+      const res = await fetch(`${siteOf(sup.url, a.id)}/messages?limit=200`, { headers: { cookie } });
       assert.ok(((await res.json()) as { messages: { text: string }[] }).messages.some((m) => m.text === text));
     });
 
@@ -200,7 +206,7 @@ describe("runtime: the admin API and /metrics (real supervisor, Redis, Docker)",
       }
       assert.match(text, new RegExp(`^dormer_wakes_total\\{tenant="${b.id}",result="ok"\\} [1-9]`, "m"));
       assert.match(text, new RegExp(`^dormer_container_starts_total\\{tenant="${b.id}"\\} [1-9]`, "m"));
-      assert.match(text, /^dormer_wake_duration_seconds_count [1-9]/m);
+      assert.match(text, /^dormer_wake_duration_seconds_count\{kind="deep"\} [1-9]/m);
       assert.match(text, /^dormer_held_requests 0$/m);
     });
   });

@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { createServer, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, exportSPKI, generateKeyPair, type CryptoKey, type JWTPayload, SignJWT } from "jose";
-import type { TenantDirectory } from "../../runtime/directory";
+import type { TenantDirectory } from "../../runtime/engine/directory";
 import type { DeclaredTenant } from "../../runtime/engine/engine";
 import { declaredTenant } from "../support/declared-tenant";
 import { toHttp } from "../../runtime/errors";
@@ -13,6 +13,7 @@ const TEAM = "acme-team.cloudflareaccess.com";
 const ISSUER = `https://${TEAM}`;
 const AUD = "a1b2c3-application-aud";
 const KID = "test-key";
+const HOST_AUD = "aud-of-files-acme-com";
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 
 const tenant = (id: string, members: string[]): DeclaredTenant => declaredTenant(id, { members });
@@ -23,6 +24,7 @@ const directory = (tenants: DeclaredTenant[]): TenantDirectory => ({
   all: () => tenants,
   byMember: (email) =>
     tenants.find((t) => t.members.includes(email)) ?? tenants.find((t) => t.members.includes(email.slice(email.indexOf("@")))),
+  byHostname: (host) => tenants.find((t) => t.hostnames.includes(host)),
 });
 
 const listen = async (server: Server): Promise<string> => {
@@ -47,7 +49,10 @@ describe("identity: Cloudflare Access", () => {
     access = new CloudflareAccess({
       teamDomain: TEAM,
       audience: AUD,
-      directory: directory([tenant("acme", ["@acme.com"]), tenant("globex", ["bob@acme.com", "@globex.com"])]),
+      directory: directory([
+        declaredTenant("acme", { members: ["@acme.com"], hostnames: ["files.acme.com"], accessAudiences: { "files.acme.com": HOST_AUD } }),
+        tenant("globex", ["bob@acme.com", "@globex.com"]),
+      ]),
       jwksUrl,
     });
   });
@@ -88,6 +93,20 @@ describe("identity: Cloudflare Access", () => {
     it("the CF_Authorization cookie when the header is missing", async () => {
       const req = { headers: { cookie: `theme=dark; CF_Authorization=${await token()}` } };
       assert.deepEqual(await access.fromRequest(req), { tenant: "acme", user: "alice@acme.com" });
+    });
+  });
+
+  describe("a tenant's own host name (its own Access application)", () => {
+    const onHost = (jwt: string, host: string) => access.fromRequest({ headers: { host, "cf-access-jwt-assertion": jwt } });
+
+    it("accepts a token of that host's application there", async () => {
+      assert.deepEqual(await onHost(await token({}, { audience: HOST_AUD }), "files.acme.com"), { tenant: "acme", user: "alice@acme.com" });
+    });
+
+    it("refuses the main application's token there, and the host's token on the main names", async () => {
+      assert.equal(await onHost(await token(), "files.acme.com"), null);
+      assert.equal(await onHost(await token({}, { audience: HOST_AUD }), "acme.tenants.example.net"), null);
+      assert.deepEqual(await onHost(await token(), "acme.tenants.example.net"), { tenant: "acme", user: "alice@acme.com" });
     });
   });
 

@@ -4,7 +4,7 @@ import { Redis } from "ioredis";
 import { inspectContainer } from "../support/docker";
 import { isRunning, sleep, waitFor, waitStopped } from "../support/poll";
 import { RedisServer, startRedis } from "../support/redis-server";
-import { login, RunningSupervisor, startSupervisor } from "../support/supervisor";
+import { login, RunningSupervisor, startSupervisor, siteOf } from "../support/supervisor";
 import { declareTenant, removeStack, TestTenant } from "../support/tenants";
 
 describe("runtime: the supervisor crashes mid-traffic (real Redis, real Docker, the real tenant app)", function () {
@@ -39,8 +39,8 @@ describe("runtime: the supervisor crashes mid-traffic (real Redis, real Docker, 
       const first = await supervisor();
       const cookie = await login(first.url, stuck.id, stuck.key);
       // Held until the wake ends, which it never will: the supervisor dies first.
-      const held = fetch(`${first.url}/messages`, { headers: { cookie } }).then((r) => r.status, () => "dropped");
-      await waitFor("the wake to start the container", () => isRunning(stuck.container), 3_000, 20);
+      const held = fetch(`${siteOf(first.url, stuck.id)}/messages`, { headers: { cookie } }).then((r) => r.status, () => "dropped");
+      await waitFor("the wake to start the container", () => isRunning(stuck.container), 30_000, 20);
       await first.kill();
       killedAt = Date.now();
       assert.equal(await held, "dropped");
@@ -73,11 +73,11 @@ describe("runtime: the supervisor crashes mid-traffic (real Redis, real Docker, 
       // Steady traffic: a request every 50 ms until the supervisor is gone.
       const traffic = (async () => {
         while (!crashed) {
-          beforeCrash.push(await fetch(`${first.url}/messages?limit=1`, { headers: { cookie } }).then((r) => r.status, () => 0));
+          beforeCrash.push(await fetch(`${siteOf(first.url, web.id)}/messages?limit=1`, { headers: { cookie } }).then((r) => r.status, () => 0));
           await sleep(50);
         }
       })();
-      await waitFor("20 answered requests", async () => beforeCrash.filter((s) => s === 200).length >= 20, 15_000);
+      await waitFor("20 answered requests", async () => beforeCrash.filter((s) => s === 200).length >= 20, 60_000);
       startedAt = (await inspectContainer(web.container))?.State.StartedAt;
       await first.kill();
       crashed = true;
@@ -88,10 +88,10 @@ describe("runtime: the supervisor crashes mid-traffic (real Redis, real Docker, 
     it("the new supervisor answers the old session's requests", async () => {
       assert.ok(beforeCrash.filter((s) => s === 200).length >= 20);
       const statuses = await Promise.all(
-        Array.from({ length: 20 }, () => fetch(`${successor.url}/messages?limit=1`, { headers: { cookie } }).then((r) => r.status)),
+        Array.from({ length: 20 }, () => fetch(`${siteOf(successor.url, web.id)}/messages?limit=1`, { headers: { cookie } }).then((r) => r.status)),
       );
       assert.deepEqual(statuses.filter((s) => s !== 200), []);
-      const posted = await fetch(`${successor.url}/messages`, {
+      const posted = await fetch(`${siteOf(successor.url, web.id)}/messages`, {
         method: "POST",
         headers: { cookie, "content-type": "application/json" },
         body: JSON.stringify({ text: "after the crash" }),

@@ -3,15 +3,15 @@ import { once } from "node:events";
 import { Redis } from "ioredis";
 import { SignJWT } from "jose";
 import { StoreUnavailableError, toHttp } from "../../runtime/errors";
-import { RedisRevocationStore } from "../../runtime/revocations";
-import { SESSION_COOKIE } from "../../runtime/session-cookie";
+import { RedisRevocationStore } from "../../runtime/sessions/revocations";
+import { SESSION_COOKIE } from "../../runtime/sessions/session-cookie";
 import {
   ExpiredSessionError,
   InvalidSessionError,
   RevokedSessionError,
   SessionRejectedError,
   Sessions,
-} from "../../runtime/sessions";
+} from "../../runtime/sessions/sessions";
 import { RedisServer, startRedis } from "../support/redis-server";
 
 const KEY = new Uint8Array(32).fill(7);
@@ -82,11 +82,17 @@ describe("sessions", function () {
       assert.equal(sessions.clearCookie(), `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0; Secure`);
     });
 
-    it("reads the token from the request's cookies", () => {
-      const req = { headers: { cookie: `theme=dark; ${SESSION_COOKIE}=abc.def.ghi; other=1` } };
-      assert.equal(sessions.fromRequest(req), "abc.def.ghi");
-      assert.equal(sessions.fromRequest({ headers: { cookie: "theme=dark" } }), undefined);
-      assert.equal(sessions.fromRequest({ headers: {} }), undefined);
+    it("reads every session token from the request's cookies, at most four", () => {
+      const req = { headers: { cookie: `theme=dark; ${SESSION_COOKIE}=abc.def.ghi; other=1; ${SESSION_COOKIE} = planted` } };
+      assert.deepEqual(sessions.allFromRequest(req), ["abc.def.ghi", "planted"]);
+      assert.deepEqual(sessions.allFromRequest({ headers: { cookie: "theme=dark" } }), []);
+      assert.deepEqual(sessions.allFromRequest({ headers: {} }), []);
+      const many = Array.from({ length: 9 }, (_, i) => `${SESSION_COOKIE}=t${i}`).join("; ");
+      assert.deepEqual(sessions.allFromRequest({ headers: { cookie: many } }), ["t0", "t1", "t2", "t3"]);
+    });
+
+    it("issues a host-only cookie: no Domain attribute", async () => {
+      assert.doesNotMatch((await sessions.issue(ALICE)).cookie, /domain=/i);
     });
 
     it("refuses a key shorter than 32 bytes", () => {
@@ -224,17 +230,67 @@ describe("sessions", function () {
   });
 
   describe("when Redis is down", () => {
-    it("fails closed, and recovers once Redis is back, with the same client", async () => {
+    let store: RedisRevocationStore;
+    /** Sessions whose revocation store runs on the test clock, so "1 s later" is exact, not a race. */
+    beforeEach(async () => {
+      if (redis.status !== "ready") await once(redis, "ready");
+      store = new RedisRevocationStore(redis, "test", { now: () => clock });
+      sessions = new Sessions({ key: KEY, stack: "test", secureCookie: true, store, now: () => clock });
+    });
+    afterEach(async () => {
+      await server.restart();
+      if (redis.status !== "ready") await once(redis, "ready");
+    });
+    /** Stops Redis and waits until the client has seen the connection close. */
+    const stopAndNotice = async () => {
+      const closed = redis.status === "ready" ? once(redis, "close") : Promise.resolve();
+      await server.stop();
+      await closed;
+    };
+    const failsClosed = (token: string) =>
+      assert.rejects(sessions.verify(token), (err) => err instanceof StoreUnavailableError && toHttp(err).status === 503);
+
+    it("reuses a 'not revoked' answer for less than 1 s, then asks Redis again", async () => {
       const { token } = await sessions.issue(ALICE);
       const { jti } = await sessions.verify(token);
+      await redis.set(`dormer:test:revoked:${jti}`, "1");
+      clock += 999;
+      assert.deepEqual((await sessions.verify(token)).identity, ALICE, "reused within the second");
+      clock += 1;
+      await rejects(token, RevokedSessionError);
+    });
 
+    it("fails closed 1 s after Redis went away, whether or not the client has noticed", async () => {
+      const { token } = await sessions.issue(ALICE);
+      await sessions.verify(token);
       await server.stop();
-      await assert.rejects(sessions.verify(token), (err) => err instanceof StoreUnavailableError && toHttp(err).status === 503);
-      await assert.rejects(sessions.revoke(jti), StoreUnavailableError);
-      // Still closed after the client has noticed and started reconnecting.
-      if (redis.status === "ready") await once(redis, "close");
-      await assert.rejects(sessions.verify(token), StoreUnavailableError);
+      clock += 1000;
+      await failsClosed(token);
+    });
 
+    it("never reuses an answer once the client saw the connection drop, even within the second", async () => {
+      const { token } = await sessions.issue(ALICE);
+      const { jti } = await sessions.verify(token);
+      await stopAndNotice();
+      await failsClosed(token);
+      await assert.rejects(sessions.revoke(jti), StoreUnavailableError);
+    });
+
+    it("never reuses an answer from before a reconnect: the Redis that answered may have lost its revocations", async () => {
+      const { token } = await sessions.issue(ALICE);
+      const { jti } = await sessions.verify(token);
+      await stopAndNotice();
+      await server.restart();
+      if (redis.status !== "ready") await once(redis, "ready");
+      await redis.set(`dormer:test:revoked:${jti}`, "1");
+      await rejects(token, RevokedSessionError);
+    });
+
+    it("recovers once Redis is back, with the same client", async () => {
+      const { token } = await sessions.issue(ALICE);
+      await sessions.verify(token);
+      await stopAndNotice();
+      await failsClosed(token);
       await server.restart();
       if (redis.status !== "ready") await once(redis, "ready");
       assert.deepEqual((await sessions.verify(token)).identity, ALICE);
@@ -242,11 +298,27 @@ describe("sessions", function () {
 
     it("fails closed when Redis is connected but does not answer", async () => {
       const { token } = await sessions.issue(ALICE);
-      const slow = new Sessions({ key: KEY, stack: "test", secureCookie: true, store: new RedisRevocationStore(redis, "test", 200), now: () => clock });
+      const slow = new Sessions({ key: KEY, stack: "test", secureCookie: true, store: new RedisRevocationStore(redis, "test", { timeoutMs: 200, now: () => clock }), now: () => clock });
       const admin = new Redis(server.url);
       try {
         await admin.call("CLIENT", "PAUSE", "1000", "ALL");
         await assert.rejects(slow.verify(token), StoreUnavailableError);
+      } finally {
+        admin.disconnect();
+      }
+    });
+
+    it("once one command failed, reuses no answer for any session until Redis answers again", async () => {
+      const a = await sessions.issue(ALICE);
+      await sessions.verify(a.token);
+      const shortTimeout = new RedisRevocationStore(redis, "test", { timeoutMs: 200, now: () => clock });
+      const admin = new Redis(server.url);
+      try {
+        await admin.call("CLIENT", "PAUSE", "1500", "ALL");
+        // Another session's check times out on the same client, on another store even.
+        await assert.rejects(shortTimeout.isRevoked("another-session"), StoreUnavailableError);
+        // a's answer is fresh, but the connection is in doubt: ask again (and, still paused, fail).
+        await assert.rejects(sessions.verify(a.token), StoreUnavailableError);
       } finally {
         admin.disconnect();
       }

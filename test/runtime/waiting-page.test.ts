@@ -1,10 +1,11 @@
 import { strict as assert } from "assert";
 import * as crypto from "crypto";
-import { Browser, chromium, Page, Route } from "playwright-core";
-import { SESSION_COOKIE } from "../../runtime/session-cookie";
+import { Browser, Page, Route } from "playwright-core";
+import { launchBrowser } from "../support/browser";
+import { SESSION_COOKIE } from "../../runtime/sessions/session-cookie";
 import { isRunning, waitFor } from "../support/poll";
 import { RedisServer, startRedis } from "../support/redis-server";
-import { login, RunningSupervisor, startSupervisor } from "../support/supervisor";
+import { login, RunningSupervisor, siteOf, startSupervisor } from "../support/supervisor";
 import { declareTenant, removeStack, TestTenant } from "../support/tenants";
 
 const SCREENSHOT = "/tmp/dormer-waiting.png";
@@ -29,10 +30,7 @@ describe("runtime: the waiting page in a real browser (headless chromium, real R
     browse = await declareTenant(stack, "browse");
     signin = await declareTenant(stack, "signin");
     sup = await startSupervisor({ stack, redisUrl: redis.url });
-    browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchBrowser();
   });
 
   after(async () => {
@@ -50,11 +48,12 @@ describe("runtime: the waiting page in a real browser (headless chromium, real R
       const [name, value] = (await login(sup.url, browse.id, browse.key)).split(/=(.*)/s);
       assert.equal(name, SESSION_COOKIE);
       const context = await browser.newContext();
-      await context.addCookies([{ name, value, domain: "127.0.0.1", path: "/", httpOnly: true, sameSite: "Strict" }]);
+      // Host-only, on the tenant's own origin: exactly what the sign-in code exchange sets.
+      await context.addCookies([{ name, value, url: siteOf(sup.url, browse.id), httpOnly: true, sameSite: "Strict" }]);
       page = await context.newPage();
       // The page's status polls wait until the first test has seen (and photographed) the waiting page.
       const statusHeld = new Promise<void>((resolve) => (releaseStatus = resolve));
-      await page.route("**/session/status", async (route: Route) => {
+      await page.route("**/_dormer/status", async (route: Route) => {
         await statusHeld;
         await route.continue();
       });
@@ -67,12 +66,12 @@ describe("runtime: the waiting page in a real browser (headless chromium, real R
 
     it("answers the first navigation with the waiting page (503, \"Waking\") and starts the tenant", async () => {
       assert.equal(await isRunning(browse.container), false);
-      const response = await page.goto(`${sup.url}/`);
+      const response = await page.goto(`${siteOf(sup.url, browse.id)}/`);
       assert.equal(response?.status(), 503);
       assert.match(await response!.text(), /Waking Tenant browse/);
       assert.match(await page.title(), /^Waking Tenant browse/);
       await page.screenshot({ path: SCREENSHOT });
-      await waitFor("the waiting page's wake to start the container", () => isRunning(browse.container), 5_000, 20);
+      await waitFor("the waiting page's wake to start the container", () => isRunning(browse.container), 30_000, 20);
     });
 
     it("lands on the tenant's own page by itself once the tenant is up", async () => {
@@ -80,7 +79,7 @@ describe("runtime: the waiting page in a real browser (headless chromium, real R
       const started = Date.now();
       await page.waitForSelector(TENANT_PAGE, { timeout: LAND_WITHIN_MS });
       assert.ok(Date.now() - started < LAND_WITHIN_MS);
-      assert.equal(page.url(), `${sup.url}/`);
+      assert.equal(page.url(), `${siteOf(sup.url, browse.id)}/`);
       assert.equal(await page.title(), "dormer");
       // Its own script reached the app through the supervisor too: history and files loaded without error.
       await page.waitForLoadState("networkidle");
@@ -88,21 +87,27 @@ describe("runtime: the waiting page in a real browser (headless chromium, real R
     });
   });
 
-  it("without a session, redirects to the sign-in form, which signs in and leads to the tenant", async () => {
+  it("without a session, sends the browser to the platform's sign-in form, which signs in on the tenant's origin", async () => {
     const context = await browser.newContext();
+    const site = siteOf(sup.url, signin.id);
     try {
       const page = await context.newPage();
-      await page.goto(`${sup.url}/`);
-      assert.equal(page.url(), `${sup.url}/auth/login`);
-      await page.fill("input[name=tenant]", signin.id);
+      await page.goto(`${site}/files`);
+      assert.equal(page.url(), `${sup.url}/auth/login?tenant=${signin.id}&next=%2Ffiles`);
+      assert.equal(await page.inputValue("input[name=tenant]"), signin.id);
       await page.fill("input[name=key]", signin.key);
-      const [landed] = await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
-      assert.equal(page.url(), `${sup.url}/`);
-      // 503 while it wakes, or 200 if it woke before the redirect was followed: both are fine.
-      assert.ok([200, 503].includes(landed!.status()), `landed with ${landed!.status()}`);
-      assert.match(await page.content(), /Waking Tenant signin|Your workspace/);
-      await page.waitForSelector(TENANT_PAGE, { timeout: LAND_WITHIN_MS });
-      assert.ok((await context.cookies()).some((c) => c.name === SESSION_COOKIE), "the session cookie was set");
+      const landed = page.waitForResponse((r) => r.url() === `${site}/files` && r.request().isNavigationRequest());
+      await page.click("button[type=submit]");
+      // 503 while it wakes, or 200 if it woke first: both are fine; a 302 back to sign-in is not.
+      const status = (await landed).status();
+      assert.ok([200, 503].includes(status), `landed with ${status}`);
+      await page.waitForURL(`${site}/files`, { timeout: LAND_WITHIN_MS });
+      // A function, not a string: the waiting page's strict CSP refuses string evaluation.
+      await page.waitForFunction(() => !(globalThis as unknown as { document: { title: string } }).document.title.startsWith("Waking"), undefined, { timeout: LAND_WITHIN_MS });
+      const cookies = await context.cookies();
+      const session = cookies.find((c) => c.name === SESSION_COOKIE);
+      assert.equal(session?.domain, `${signin.id}.localhost`, "a host-only cookie of the tenant's origin");
+      assert.ok(!cookies.some((c) => c.name === SESSION_COOKIE && c.domain !== `${signin.id}.localhost`), "no session cookie anywhere else");
     } finally {
       await context.close();
     }

@@ -21,8 +21,8 @@ describe("runtime: WebSockets through the supervisor (real Redis, real Docker, t
   const open: RawWebSocket[] = [];
 
   /** A WebSocket to the supervisor's /ws, as the tenant's browser would open it. */
-  const connect = async (cookie: string): Promise<RawWebSocket> => {
-    const ws = await RawWebSocket.connect(sup.port, { cookie });
+  const connect = async (tenant: TestTenant, cookie: string): Promise<RawWebSocket> => {
+    const ws = await RawWebSocket.connect(sup.port, { cookie }, `${tenant.id}.localhost:${sup.port}`);
     open.push(ws);
     return ws;
   };
@@ -44,7 +44,7 @@ describe("runtime: WebSockets through the supervisor (real Redis, real Docker, t
   });
 
   it("echoes a text message", async () => {
-    const ws = await connect(echoCookie);
+    const ws = await connect(echo, echoCookie);
     ws.send(TEXT, "héllo through the supervisor");
     const frame = await ws.next();
     assert.equal(frame.opcode, TEXT);
@@ -52,7 +52,7 @@ describe("runtime: WebSockets through the supervisor (real Redis, real Docker, t
   });
 
   it("echoes a 100 KB binary message", async () => {
-    const ws = await connect(echoCookie);
+    const ws = await connect(echo, echoCookie);
     const data = crypto.randomBytes(100 * 1024);
     ws.send(BINARY, data);
     const frame = await ws.next();
@@ -61,7 +61,7 @@ describe("runtime: WebSockets through the supervisor (real Redis, real Docker, t
   });
 
   it("answers a ping with a pong carrying the same payload", async () => {
-    const ws = await connect(echoCookie);
+    const ws = await connect(echo, echoCookie);
     ws.send(PING, "still there?");
     const frame = await ws.next();
     assert.equal(frame.opcode, PONG);
@@ -69,7 +69,7 @@ describe("runtime: WebSockets through the supervisor (real Redis, real Docker, t
   });
 
   it("completes the closing handshake and closes the connection", async () => {
-    const ws = await connect(echoCookie);
+    const ws = await connect(echo, echoCookie);
     ws.send(CLOSE, Buffer.from([0x03, 0xe8])); // 1000
     const frame = await ws.next();
     assert.equal(frame.opcode, CLOSE);
@@ -79,14 +79,14 @@ describe("runtime: WebSockets through the supervisor (real Redis, real Docker, t
 
   it("wakes a sleeping tenant before switching protocols", async () => {
     assert.equal(await isRunning(sleeper.container), false);
-    const ws = await connect(await login(sup.url, sleeper.id, sleeper.key));
+    const ws = await connect(sleeper, await login(sup.url, sleeper.id, sleeper.key));
     assert.equal(await isRunning(sleeper.container), true);
     ws.send(TEXT, "good morning");
     assert.equal((await ws.next()).payload.toString(), "good morning");
   });
 
   it("keeps a tenant with an open WebSocket awake past its idle timeout, and lets it sleep once closed", async () => {
-    const ws = await connect(await login(sup.url, awake.id, awake.key));
+    const ws = await connect(awake, await login(sup.url, awake.id, awake.key));
     const startedAt = (await inspectContainer(awake.container))?.State.StartedAt;
     // Time is the subject: three idle timeouts with the socket open and silent.
     await sleep(6_000);
@@ -103,6 +103,14 @@ describe("runtime: WebSockets through the supervisor (real Redis, real Docker, t
   });
 
   it("refuses a WebSocket without a session with 401", async () => {
-    await assert.rejects(RawWebSocket.connect(sup.port, {}), /^Error: HTTP\/1.1 401/);
+    await assert.rejects(RawWebSocket.connect(sup.port, {}, `${echo.id}.localhost:${sup.port}`), /^Error: HTTP\/1.1 401/);
+  });
+
+  it("refuses a WebSocket carrying a session for another tenant's origin with 401", async () => {
+    await assert.rejects(RawWebSocket.connect(sup.port, { cookie: echoCookie }, `${sleeper.id}.localhost:${sup.port}`), /^Error: HTTP\/1.1 401/);
+  });
+
+  it("serves no WebSocket on the platform's origin", async () => {
+    await assert.rejects(RawWebSocket.connect(sup.port, { cookie: echoCookie }), /^Error: HTTP\/1.1 404/);
   });
 });

@@ -13,10 +13,14 @@ export function declaredTenant(id: string, overrides: Partial<DeclaredTenant> = 
     dailyRequestQuota: "unlimited",
     maxHeldRequests: 100,
     wakeTimeoutSeconds: 30,
+    maxConnections: 100,
+    requestTimeoutSeconds: 60,
     egress: false,
     members: [],
     accessKeySha256: "0".repeat(64),
     ports: [],
+    hostnames: [],
+    accessAudiences: {},
     ...overrides,
   };
 }

@@ -9,9 +9,14 @@ import { join } from "node:path";
 export interface RedisServer {
   url: string;
   port: number;
+  /** Its working directory: where the append-only file is, when it keeps one. */
+  dir: string;
   /** Kills the server (SIGKILL, like a crash) and removes its directory. */
   stop(): Promise<void>;
-  /** Kills the server if running, even after stop(), and starts a fresh, empty one on the same port. */
+  /**
+   * Kills the server if running, even after stop(), and starts a new one on the same port: empty, or with
+   * what its append-only file kept when started with `appendOnly`.
+   */
   restart(): Promise<void>;
 }
 
@@ -32,8 +37,8 @@ const answersPing = (port: number): Promise<boolean> =>
     });
   });
 
-/** A real, throwaway redis-server on loopback: no persistence, its own temp dir. */
-export async function startRedis(): Promise<RedisServer> {
+/** A real, throwaway redis-server on loopback: its own temp dir, no persistence unless appendOnly. */
+export async function startRedis(opts: { appendOnly?: boolean } = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "dormer-redis-"));
   let child: ChildProcess | undefined;
@@ -55,7 +60,7 @@ export async function startRedis(): Promise<RedisServer> {
     let output = "";
     const proc = spawn(
       "redis-server",
-      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--loglevel", "warning"],
+      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", opts.appendOnly ? "yes" : "no", "--appendfsync", "always", "--dir", dir, "--loglevel", "warning"],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     child = proc;
@@ -76,6 +81,7 @@ export async function startRedis(): Promise<RedisServer> {
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    dir,
     stop: async () => {
       await kill();
       rmSync(dir, { recursive: true, force: true });

@@ -2,7 +2,8 @@ import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as path from "path";
 import { contextHash } from "../../components/context-hash";
-import { LABEL, TENANT_APP_PORT } from "../../runtime/labels";
+import { diskName, diskVolumeName } from "../../components/disk-quota";
+import { LABEL, TENANT_APP_PORT } from "../../runtime/engine/labels";
 import { tenantLabels } from "../../runtime/engine/declared";
 import { declaredTenant } from "./declared-tenant";
 import { docker } from "./docker";
@@ -25,10 +26,22 @@ export interface TestTenantOptions {
   idleTimeoutSeconds?: number;
   wakeTimeoutSeconds?: number;
   maxHeldRequests?: number;
+  maxConnections?: number;
+  requestTimeoutSeconds?: number;
   dailyRequestQuota?: number | "unlimited";
   members?: string[];
   /** Replaces the app's command, e.g. to make a tenant that never gets healthy. */
   command?: string[];
+  /** Memory limit in MiB, with no swap beyond it, as the program declares it. */
+  memoryMb?: number;
+  /** The PID limit label the supervisor applies before starting the container. */
+  pidsLimit?: number;
+  /** Light sleep after this many idle seconds; labelled with memoryMb (default 256) as the program does. */
+  lightSleepSeconds?: number;
+  /** Host names of the tenant's own (tenants.yaml `hostnames`). */
+  hostnames?: string[];
+  /** Files and data on a disk of this many MiB of the host's disk driver (scripts/disk-driver.sh), as the program declares it. */
+  diskMb?: number;
 }
 
 export interface TestTenant {
@@ -47,7 +60,15 @@ export async function declareTenant(stack: string, id: string, opts: TestTenantO
   const key = crypto.randomBytes(16).toString("hex");
   const network = `${base}-net`;
   await docker.createNetwork({ Name: network, Internal: true, Labels: { [LABEL.stack]: stack, [LABEL.tenant]: id } });
-  await docker.createVolume({ Name: `${base}-data`, Labels: { [LABEL.stack]: stack, [LABEL.tenant]: id } });
+  const volumeLabels = { [LABEL.stack]: stack, [LABEL.tenant]: id };
+  const onDisk = (kind: "files" | "data") => diskVolumeName(`dormer-${stack}`, id, kind);
+  if (opts.diskMb === undefined) {
+    await docker.createVolume({ Name: `${base}-data`, Labels: volumeLabels });
+  } else {
+    for (const kind of ["files", "data"] as const) {
+      await docker.createVolume({ Name: onDisk(kind), Driver: "dormer-disk", DriverOpts: { disk: diskName(`dormer-${stack}`, id), owner: "10001:10001" }, Labels: volumeLabels });
+    }
+  }
   await docker.createContainer({
     name: base,
     Image: tenantAppImage(),
@@ -63,18 +84,56 @@ export async function declareTenant(stack: string, id: string, opts: TestTenantO
         idleTimeoutSeconds: opts.idleTimeoutSeconds ?? 600,
         wakeTimeoutSeconds: opts.wakeTimeoutSeconds ?? 30,
         maxHeldRequests: opts.maxHeldRequests ?? 500,
+        maxConnections: opts.maxConnections ?? 1000,
+        requestTimeoutSeconds: opts.requestTimeoutSeconds ?? 60,
         dailyRequestQuota: opts.dailyRequestQuota ?? "unlimited",
         members: opts.members ?? [],
+        hostnames: opts.hostnames ?? [],
         accessKeySha256: crypto.createHash("sha256").update(key).digest("hex"),
+        ...(opts.pidsLimit === undefined ? {} : { pidsLimit: opts.pidsLimit }),
+        ...(opts.lightSleepSeconds === undefined ? {} : { lightSleepSeconds: opts.lightSleepSeconds, memoryMb: opts.memoryMb ?? 256 }),
+        ...(opts.diskMb === undefined ? {} : { disk: { sizeMb: opts.diskMb, volume: onDisk("files") } }),
       }),
     ),
     HostConfig: {
+      ...(opts.memoryMb === undefined ? {} : { Memory: opts.memoryMb * 1024 * 1024, MemorySwap: opts.memoryMb * 1024 * 1024 }),
       NetworkMode: network,
-      Binds: [`${base}-data:/data/state`],
+      Binds: opts.diskMb === undefined ? [`${base}-data:/data/state`] : [`${onDisk("files")}:/data/files`, `${onDisk("data")}:/data/state`],
       RestartPolicy: { Name: "unless-stopped" },
     },
   });
   return { id, key, container: base, network };
+}
+
+/**
+ * Replaces a tenant's container with a new one of the same name and declaration, stopped, as `dormer up`
+ * does when a tenant changes (delete first, then create), gapMs after the delete; `labels` are changed on the
+ * way.
+ */
+export async function replaceContainer(container: string, labels: Record<string, string> = {}, gapMs = 0): Promise<string> {
+  const old = await docker.getContainer(container).inspect();
+  await docker.getContainer(container).remove({ force: true });
+  if (gapMs) await new Promise((r) => setTimeout(r, gapMs));
+  const created = await docker.createContainer({
+    name: container,
+    Image: old.Config.Image,
+    Cmd: old.Config.Cmd,
+    Env: old.Config.Env,
+    Labels: { ...old.Config.Labels, ...labels },
+    HostConfig: { Memory: old.HostConfig.Memory, MemorySwap: old.HostConfig.MemorySwap, NetworkMode: old.HostConfig.NetworkMode, Binds: old.HostConfig.Binds, RestartPolicy: old.HostConfig.RestartPolicy },
+  });
+  return created.id;
+}
+
+/**
+ * Gives a tenant a new deploy-time key as `dormer rotate-key` does: the container is replaced with the new
+ * key's hash on its labels. Returns the new key.
+ */
+export async function rotateKey(tenant: TestTenant): Promise<string> {
+  const key = crypto.randomBytes(16).toString("hex");
+  await replaceContainer(tenant.container, { [LABEL.accessKeySha256]: crypto.createHash("sha256").update(key).digest("hex") });
+  tenant.key = key;
+  return key;
 }
 
 /** Removes every container, network and volume a runtime test made for its stack. */

@@ -3,6 +3,8 @@ import { spawnSync } from 'child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'fs';
 import path from 'path';
 import http from 'http';
+import type { Socket } from 'net';
+import { waitFor } from '../support/poll';
 import { startApp, tempDirs, Dirs, APP } from './harness';
 
 describe('tenant app: start and stop', () => {
@@ -12,13 +14,19 @@ describe('tenant app: start and stop', () => {
   });
   afterEach(() => dirs.remove());
 
-  it('exits 0 within a second of SIGTERM, even with an idle keep-alive connection open', async () => {
+  // How long the stop takes is measured by the bench (test/bench/tenant-app-stop.ts), not asserted here.
+  it('stops cleanly on SIGTERM with an idle keep-alive connection open: it closes the connection itself and exits 0', async () => {
     const app = await startApp(dirs);
     const agent = new http.Agent({ keepAlive: true });
-    await new Promise((resolve) => http.get(`${app.url}/health`, { agent }, (res) => res.resume().on('end', resolve)));
-    const started = Date.now();
+    const socket = await new Promise<Socket>((resolve) => {
+      const req = http.get(`${app.url}/health`, { agent }, (res) => res.resume().on('end', () => resolve(req.socket!)));
+    });
+    const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()));
     assert.equal(await app.stop(), 0);
-    assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
+    // The server's FIN on the idle connection: shutdown dropped it, the client did not.
+    await ended;
+    await waitFor('the app to log its clean stop', async () => app.logs.some((l) => l.msg === 'stopped'), 10_000, 20);
+    assert.deepEqual(app.logs.filter((l) => l.level !== 'info'), [], 'no forced exit after the shutdown timeout');
     agent.destroy();
   });
 

@@ -84,6 +84,17 @@ describe('tenant app: WebSocket echo', () => {
     await ws.ended;
   });
 
+  it('closes its end when the client leaves without a close frame (a FIN only)', async () => {
+    const ws = await open();
+    ws.send(TEXT, 'bye');
+    await ws.next();
+    let answered = false;
+    ws.socket.on('end', () => (answered = true));
+    ws.socket.end();
+    await ws.ended;
+    assert.ok(answered, 'the app never sent its FIN');
+  });
+
   it('sends 1001 to open sockets on SIGTERM and exits 0', async () => {
     const ws = await open();
     const exit = app.stop();

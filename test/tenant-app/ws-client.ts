@@ -14,17 +14,21 @@ export class RawWebSocket {
   private frames: Frame[] = [];
   readonly ended: Promise<void>;
 
-  private constructor(readonly socket: net.Socket, head: Buffer) {
+  /** The server's handshake answer: status line and headers, as the client received them. */
+  private constructor(readonly socket: net.Socket, readonly handshake: string, head: Buffer) {
     this.ended = new Promise((resolve) => socket.on('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     if (head.length) this.receive(head);
   }
 
-  /** Performs the opening handshake; resolves with the socket, or rejects with the HTTP status line. */
-  static connect(port: number, headers: Record<string, string>): Promise<RawWebSocket> {
+  /**
+   * Performs the opening handshake on 127.0.0.1:port, as to `host` (a tenant's origin, e.g.
+   * `acme.localhost:8088`); resolves with the socket, or rejects with the HTTP status line.
+   */
+  static connect(port: number, headers: Record<string, string>, host = `127.0.0.1:${port}`): Promise<RawWebSocket> {
     const key = crypto.randomBytes(16).toString('base64');
     const socket = net.connect(port, '127.0.0.1');
-    const lines = ['GET /ws HTTP/1.1', `Host: 127.0.0.1:${port}`, 'Upgrade: websocket', 'Connection: Upgrade',
+    const lines = ['GET /ws HTTP/1.1', `Host: ${host}`, 'Upgrade: websocket', 'Connection: Upgrade',
       `Sec-WebSocket-Key: ${key}`, 'Sec-WebSocket-Version: 13',
       ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`)];
     socket.write(lines.join('\r\n') + '\r\n\r\n');
@@ -40,7 +44,7 @@ export class RawWebSocket {
         const expected = crypto.createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11')
           .digest('base64');
         if (!head.includes(`Sec-WebSocket-Accept: ${expected}`)) return reject(new Error('bad accept key'));
-        resolve(new RawWebSocket(socket, got.subarray(end + 4)));
+        resolve(new RawWebSocket(socket, head, got.subarray(end + 4)));
       };
       socket.on('data', onData);
       socket.on('error', reject);

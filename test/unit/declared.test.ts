@@ -10,6 +10,9 @@ describe("unit: tenant labels", () => {
       ports: [9090],
       dailyRequestQuota: 1000,
       egress: true,
+      pidsLimit: 128,
+      lightSleepSeconds: 120,
+      memoryMb: 512,
       accessKeySha256: "a".repeat(64),
     });
     assert.deepEqual(tenantFromLabels(`/${tenant.container}`, tenantLabels("local", tenant)), tenant);

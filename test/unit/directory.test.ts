@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { EngineDirectory } from "../../runtime/directory";
+import { EngineDirectory } from "../../runtime/engine/directory";
 import { DeclaredTenant } from "../../runtime/engine/engine";
 import { declaredTenant } from "../support/declared-tenant";
 

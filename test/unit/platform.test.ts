@@ -1,8 +1,10 @@
 import { strict as assert } from "assert";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_LOG_LIMITS } from "../../components/log-limits";
 import { Platform } from "../../components/platform";
 import { PlatformSettings } from "../../components/settings";
+import { subnetPoolFrom } from "../../components/subnets";
 import { loadTenantsFile, ValidatedTenants } from "../../components/tenants-file";
 
 interface Declared {
@@ -10,17 +12,21 @@ interface Declared {
   name: string;
   inputs: Record<string, any>;
   retainOnDelete: boolean;
+  additionalSecretOutputs: string[];
 }
 
 /** Builds the platform under Pulumi's mocks and returns every resource it declared, with its options. */
 async function declare(stack: string, extra: Partial<PlatformSettings> = {}, edit?: (t: ValidatedTenants) => void): Promise<Declared[]> {
   const declared: Declared[] = [];
   const retained = new Set<string>();
+  const secretOutputs = new Map<string, string[]>();
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
-        declared.push({ type: args.type, name: args.name, inputs: args.inputs, retainOnDelete: false });
-        const outputs: Record<string, unknown> = { imageId: `sha256:${args.name}`, result: `secret-${args.name}`, base64: "c2VjcmV0", aud: "aud-tag" };
+        declared.push({ type: args.type, name: args.name, inputs: args.inputs, retainOnDelete: false, additionalSecretOutputs: [] });
+        const outputs: Record<string, unknown> = {
+          imageId: `sha256:${args.name}`, result: `secret-${args.name}`, base64: "c2VjcmV0", aud: "aud-tag", exitCode: 0, containerLogs: "",
+        };
         return { id: `${args.name}-id`, state: { ...outputs, ...args.inputs } };
       },
       call: (args) => ({ ...args.inputs, token: "tunnel-token" }),
@@ -34,12 +40,18 @@ async function declare(stack: string, extra: Partial<PlatformSettings> = {}, edi
     prefix: `dormer-${stack}`,
     baseImage: "debian:bookworm-slim",
     gatewayPort: 8088,
+    tenantBaseDomain: "localhost",
     publicUrl: "http://127.0.0.1:8088",
     tenantsFile: "tenants.yaml",
     rateLimitPerMinute: 60,
     rateLimitBurst: 20,
     maxBodyMb: 10,
     cloudflaredImage: "cloudflare/cloudflared:2024.12.2",
+    subnetPool: subnetPoolFrom({}),
+    maxConnections: 20_000,
+    logs: DEFAULT_LOG_LIMITS,
+    diskDriver: "dormer-disk",
+    tenantSecrets: { names: {}, values: pulumi.secret<Record<string, Record<string, string>>>({}) },
     ...extra,
   };
   const tenants = loadTenantsFile(path.resolve(__dirname, "../../tenants.yaml"));
@@ -48,13 +60,15 @@ async function declare(stack: string, extra: Partial<PlatformSettings> = {}, edi
     transformations: [
       (args) => {
         if (args.opts.retainOnDelete) retained.add(args.name);
+        const secret = (args.opts as pulumi.CustomResourceOptions).additionalSecretOutputs;
+        if (secret) secretOutputs.set(args.name, secret);
         return undefined;
       },
     ],
   });
   await new Promise<void>((resolve) => platform.tenantKeys.apply(() => resolve()));
   await new Promise((resolve) => setTimeout(resolve, 100));
-  return declared.map((d) => ({ ...d, retainOnDelete: retained.has(d.name) }));
+  return declared.map((d) => ({ ...d, retainOnDelete: retained.has(d.name), additionalSecretOutputs: secretOutputs.get(d.name) ?? [] }));
 }
 
 /** Inputs that hold a secret arrive wrapped in the engine's secret envelope; the shape tests look inside. */
@@ -65,6 +79,12 @@ const find = (all: Declared[], type: string, name: string): Declared => {
   const found = all.find((d) => d.type === type && d.name === name);
   assert.ok(found, `${type} ${name} declared`);
   return found;
+};
+
+/** The nginx.conf the gateway-config container delivers to the gateway. */
+const nginxConf = (all: Declared[]): string => {
+  const uploads = find(all, "docker:index/container:Container", "gateway-config").inputs.uploads as { file: string; content: string }[];
+  return uploads.find((u) => u.file === "/etc/dormer/incoming/nginx.conf")!.content;
 };
 
 describe("unit: the platform's shape under mocks", function () {
@@ -93,6 +113,15 @@ describe("unit: the platform's shape under mocks", function () {
       assert.equal(c.inputs.ports, undefined);
     });
 
+    it("gives every network its own explicit subnet from the stack's pool, the shared ones first", () => {
+      const networks = all.filter((d) => d.type === "docker:index/network:Network");
+      const subnets = networks.map((n) => n.inputs.ipamConfigs?.[0]?.subnet as string);
+      assert.equal(new Set(subnets).size, networks.length);
+      assert.deepEqual(find(all, "docker:index/network:Network", "core-net").inputs.ipamConfigs, [{ subnet: "10.212.0.0/28", gateway: "10.212.0.1" }]);
+      assert.deepEqual(find(all, "docker:index/network:Network", "edge-net").inputs.ipamConfigs, [{ subnet: "10.212.0.16/28", gateway: "10.212.0.17" }]);
+      for (const s of subnets) assert.match(s, /^10\.212\.\d+\.\d+\/28$/);
+    });
+
     it("gives an egress plan's tenant a network that is not internal", () => {
       assert.equal(find(all, "docker:index/network:Network", "acme-net").inputs.internal, false);
     });
@@ -101,6 +130,19 @@ describe("unit: the platform's shape under mocks", function () {
       for (const id of ["acme", "globex", "initech"]) {
         for (const kind of ["files", "data"]) assert.equal(find(all, "docker:index/volume:Volume", `${id}-${kind}`).retainOnDelete, true);
       }
+    });
+
+    it("fences a tenant's processes and swap: the plan's PID limit, no swap beyond memory", () => {
+      const c = find(all, "docker:index/container:Container", "globex");
+      assert.equal(c.inputs.memorySwap, 256);
+      const labels = Object.fromEntries(c.inputs.labels.map((l: { label: string; value: string }) => [l.label, l.value]));
+      assert.equal(labels["dormer.pids-limit"], "256");
+    });
+
+    it("runs the default app on a read-only root with a capped /tmp in memory", () => {
+      const c = find(all, "docker:index/container:Container", "globex");
+      assert.equal(c.inputs.readOnly, true);
+      assert.deepEqual(c.inputs.mounts, [{ type: "tmpfs", target: "/tmp", tmpfsOptions: { sizeBytes: 64 * 1024 * 1024, mode: 0o1777 } }]);
     });
 
     it("applies a tenant's override on top of its plan", () => {
@@ -124,9 +166,72 @@ describe("unit: the platform's shape under mocks", function () {
       assert.match(labels["dormer.access-key-sha256"], /^[0-9a-f]{64}$/);
     });
 
+    it("serves each tenant on its own origin under localhost, and tells the supervisor so", () => {
+      const envs = unwrap(find(all, "docker:index/container:Container", "supervisor").inputs.envs) as string[];
+      assert.ok(envs.includes("DORMER_TENANT_BASE_DOMAIN=localhost"));
+      const conf = nginxConf(all);
+      assert.ok(conf.includes("server_name ~^[a-z0-9]([a-z0-9-]*[a-z0-9])?\\.localhost$;"), conf);
+      assert.match(conf, /server_name 127\.0\.0\.1 localhost;/);
+    });
+
+    it("delivers nginx.conf through the gateway-config container: checked and reloaded in the running gateway's PID namespace", () => {
+      const gateway = find(all, "docker:index/container:Container", "gateway");
+      const config = find(all, "docker:index/container:Container", "gateway-config");
+      assert.deepEqual(unwrap(gateway.inputs.envs), ["DORMER_SUPERVISOR_HOST=dormer-local-supervisor"], "no config in the gateway's own inputs");
+      assert.deepEqual(gateway.inputs.volumes, [{ volumeName: "dormer-local-gateway-conf", containerPath: "/etc/dormer/conf", readOnly: true }]);
+      assert.deepEqual(config.inputs.volumes, [{ volumeName: "dormer-local-gateway-conf", containerPath: "/etc/dormer/conf" }]);
+      assert.equal(config.inputs.pidMode, "container:gateway-id");
+      assert.deepEqual(config.inputs.entrypoints, ["/usr/local/bin/dormer-gateway-apply"]);
+      assert.deepEqual([config.inputs.attach, config.inputs.logs, config.inputs.mustRun], [true, true, false]);
+      assert.match(nginxConf(all), /rate=60r\/m;/);
+      const labels = Object.fromEntries((config.inputs.labels as { label: string; value: string }[]).map((l) => [l.label, l.value]));
+      assert.equal(labels["dormer.gateway.rateLimitPerMinute"], "60");
+      assert.equal(labels["dormer.gateway.supervisorHost"], "dormer-local-supervisor");
+      assert.equal(labels["dormer.role"], "gateway-config");
+      assert.equal(labels["dormer.gateway.prefix"], undefined, "only what the config is rendered from");
+    });
+
+    it("changes only the gateway-config container, never the gateway, when a config setting changes", async () => {
+      const changed = await declare("local", { rateLimitPerMinute: 120, maxBodyMb: 20 });
+      const gateway = (d: Declared[]) => find(d, "docker:index/container:Container", "gateway").inputs;
+      assert.deepEqual(gateway(changed), gateway(all));
+      assert.match(nginxConf(changed), /rate=120r\/m;/);
+      const labels = (d: Declared[]) => find(d, "docker:index/container:Container", "gateway-config").inputs.labels as { label: string; value: string }[];
+      const before = new Set(labels(all).map((l) => `${l.label}=${l.value}`));
+      assert.deepEqual(labels(changed).map((l) => `${l.label}=${l.value}`).filter((l) => !before.has(l)).sort(), [
+        "dormer.gateway.maxBodyMb=20",
+        "dormer.gateway.rateLimitPerMinute=120",
+      ]);
+    });
+
     it("publishes the gateway on 127.0.0.1 only", () => {
       const g = find(all, "docker:index/container:Container", "gateway");
       assert.deepEqual(g.inputs.ports, [{ internal: 8080, external: 8088, ip: "127.0.0.1", protocol: "tcp" }]);
+    });
+
+    it("runs the host firewall fence in the host's network namespace with NET_ADMIN only, restarting with the daemon", () => {
+      const f = find(all, "docker:index/container:Container", "fence");
+      assert.equal(f.inputs.networkMode, "host");
+      assert.deepEqual(f.inputs.capabilities, { drops: ["ALL"], adds: ["NET_ADMIN"] });
+      assert.equal(f.inputs.restart, "unless-stopped");
+    });
+
+    it("names each tenant network's bridge so the fence recognises it", () => {
+      const bridges = ["acme", "globex", "initech"].map(
+        (id) => find(all, "docker:index/network:Network", `${id}-net`).inputs.options["com.docker.network.bridge.name"],
+      );
+      for (const b of bridges) assert.match(b, /^dt-[0-9a-f]{12}$/);
+      assert.equal(new Set(bridges).size, 3);
+    });
+
+    it("has the supervisor listen on the core network only", () => {
+      const envs = unwrap(find(all, "docker:index/container:Container", "supervisor").inputs.envs) as string[];
+      assert.ok(envs.includes("DORMER_LISTEN_NETWORK=dormer-local-core"), envs.join(" "));
+    });
+
+    it("has the supervisor believe forwarded client addresses from the core network only", () => {
+      const envs = unwrap(find(all, "docker:index/container:Container", "supervisor").inputs.envs) as string[];
+      assert.ok(envs.includes("DORMER_TRUSTED_PROXIES=10.212.0.0/28"), envs.join(" "));
     });
 
     it("declares no Cloudflare resources", () => {
@@ -135,20 +240,304 @@ describe("unit: the platform's shape under mocks", function () {
   });
 
   describe("a tenant with its own image", () => {
-    it("runs that image by ID, without the default app's user and health check", async () => {
+    it("runs that image by ID as the unprivileged tenant user, without the default app's health check", async () => {
       const all = await declare("local", {}, (t) => {
         t.tenants.find((x) => x.id === "initech")!.image = "registry.example.com/initech/tps:1.4";
       });
       assert.equal(find(all, "docker:index/remoteImage:RemoteImage", "initech-image").inputs.name, "registry.example.com/initech/tps:1.4");
       const c = find(all, "docker:index/container:Container", "initech");
       assert.equal(c.inputs.image, "sha256:initech-image");
-      assert.equal(c.inputs.user, undefined);
+      assert.equal(c.inputs.user, "10001:10001");
       assert.equal(c.inputs.healthcheck, undefined);
       assert.deepEqual(c.inputs.capabilities, { drops: ["ALL"] });
+    });
+
+    it("gives it a read-only root and a capped /tmp unless the entry asks for a writable root", async () => {
+      const ownImage = (rootFilesystem: "read-only" | "writable") => (t: ValidatedTenants) => {
+        const initech = t.tenants.find((x) => x.id === "initech")!;
+        Object.assign(initech, { image: "registry.example.com/initech/tps:1.4", rootFilesystem });
+        initech.limits.tmpMb = 16;
+      };
+      const fenced = find(await declare("local", {}, ownImage("read-only")), "docker:index/container:Container", "initech");
+      assert.equal(fenced.inputs.readOnly, true);
+      assert.equal(fenced.inputs.mounts[0].tmpfsOptions.sizeBytes, 16 * 1024 * 1024);
+      const open = find(await declare("local", {}, ownImage("writable")), "docker:index/container:Container", "initech");
+      assert.equal(open.inputs.readOnly, false);
+      assert.equal(open.inputs.mounts, undefined);
+    });
+  });
+
+  describe("the stack's log limits (dormer:logMaxSizeMb, dormer:logMaxFiles)", () => {
+    it("bounds every declared container's json-file logs, a prod stack's cloudflared included", async () => {
+      const logs = { maxSizeMb: 7, maxFiles: 2 };
+      const cloudflare = {
+        accountId: "acc",
+        zoneId: "zone",
+        hostname: "dormer.example.com",
+        accessTeamDomain: "example.cloudflareaccess.com",
+        accessAllowedEmailDomains: ["example.com"],
+      };
+      const prod = { logs, cloudflare, publicUrl: "https://dormer.example.com", tenantBaseDomain: "tenants.example.net" };
+      const all = [...(await declare("local", { logs })), ...(await declare("prod", prod))];
+      const containers = all.filter((d) => d.type === "docker:index/container:Container");
+      const names = new Set(containers.map((c) => c.name));
+      for (const name of ["gateway", "supervisor", "redis", "fence", "acme", "initech", "tunnel-cloudflared"]) assert.ok(names.has(name), `${name} declared`);
+      for (const c of containers) {
+        assert.equal(c.inputs.logDriver, "json-file", c.name);
+        assert.deepEqual(c.inputs.logOpts, { "max-size": "7m", "max-file": "2" }, c.name);
+      }
+    });
+  });
+
+  describe("the stack's connection budget (dormer:maxConnections)", () => {
+    it("sizes the supervisor's and the gateway's open files and nginx's connections from it", async () => {
+      const all = await declare("local", { maxConnections: 5000 });
+      const nofile = [{ name: "nofile", soft: 11_024, hard: 11_024 }];
+      assert.deepEqual(find(all, "docker:index/container:Container", "supervisor").inputs.ulimits, nofile);
+      const gateway = find(all, "docker:index/container:Container", "gateway");
+      assert.deepEqual(gateway.inputs.ulimits, nofile);
+      const conf = nginxConf(all);
+      assert.match(conf, /\nworker_rlimit_nofile 11024;\n/);
+      assert.match(conf, /\n {4}worker_connections 10256;\n/);
+    });
+
+    it("refuses tenants whose caps add up past it, naming the sum, the largest caps and the budget", async () => {
+      await assert.rejects(
+        declare("local", { maxConnections: 1000 }),
+        /^ConnectionBudgetError: dormer:maxConnections: the 3 tenants' maxConnections add up to 1 100 \(acme 1 000, globex 50, initech 50\), more than the stack's budget of 1 000: raise dormer:maxConnections/,
+      );
+    });
+  });
+
+  describe("tenant secrets (secretEnv)", () => {
+    const VALUE = "tok_9f8e7d6c5b4a39281706";
+    const withSecret = (names: Record<string, string[]>) =>
+      declare(
+        "local",
+        { tenantSecrets: { names, values: pulumi.secret<Record<string, Record<string, string>>>({ acme: { "api-token": VALUE } }) } },
+        (t) => {
+          t.tenants.find((x) => x.id === "acme")!.secretEnv = { API_TOKEN: "api-token" };
+        },
+      );
+    const isSecret = (v: unknown) => typeof v === "object" && v !== null && "4dabf18193072939515e22adb298388d" in v;
+
+    it("gives the container the secret's value in an env that is a secret as a whole, also in its outputs", async () => {
+      const acme = find(await withSecret({ acme: ["api-token"] }), "docker:index/container:Container", "acme");
+      assert.ok(isSecret(acme.inputs.envs), "envs is a secret");
+      const envs = unwrap(acme.inputs.envs) as string[];
+      assert.ok(envs.includes(`API_TOKEN=${VALUE}`), envs.join("\n"));
+      assert.ok(envs.includes("REPORT_TITLE=Acme files"), "the plain env is still there");
+      assert.deepEqual(acme.additionalSecretOutputs, ["envs"]);
+    });
+
+    it("names the secret variables in a label, never their values; a tenant without secrets keeps a plain env", async () => {
+      const all = await withSecret({ acme: ["api-token"] });
+      const labels = find(all, "docker:index/container:Container", "acme").inputs.labels as { label: string; value: string }[];
+      assert.equal(labels.find((l) => l.label === "dormer.secret-env")?.value, "API_TOKEN");
+      assert.ok(!JSON.stringify(labels).includes(VALUE));
+      const globex = find(all, "docker:index/container:Container", "globex");
+      assert.ok(Array.isArray(globex.inputs.envs), "globex's env is not a secret");
+      assert.deepEqual(globex.additionalSecretOutputs, []);
+      assert.equal((globex.inputs.labels as { label: string }[]).find((l) => l.label === "dormer.secret-env"), undefined);
+    });
+
+    it("refuses a referenced secret the stack does not hold, naming the tenant, the variable and the secret", async () => {
+      await assert.rejects(withSecret({ acme: ["other"] }), (err: Error) => {
+        assert.equal(err.name, "TenantSecretsError");
+        assert.match(err.message, /acme: secretEnv\.API_TOKEN: secret "api-token" is not set \(dormer secret set acme api-token --stack local\)/);
+        return true;
+      });
+    });
+  });
+
+  describe("light sleep", () => {
+    const labelsOf = (all: Declared[], id: string): Record<string, string> =>
+      Object.fromEntries(find(all, "docker:index/container:Container", id).inputs.labels.map((l: { label: string; value: string }) => [l.label, l.value]));
+
+    it("labels only the tenants whose limits have a light sleep, with the memory a pause holds", async () => {
+      const all = await declare("local", {}, (t) => {
+        t.tenants.find((x) => x.id === "acme")!.limits.lightSleepAfterMinutes = 2;
+      });
+      const acme = labelsOf(all, "acme");
+      assert.equal(acme["dormer.light-sleep-seconds"], "120");
+      assert.equal(acme["dormer.memory-mb"], String(find(all, "docker:index/container:Container", "acme").inputs.memory));
+      const initech = labelsOf(all, "initech");
+      assert.equal(initech["dormer.light-sleep-seconds"], undefined);
+      assert.equal(initech["dormer.memory-mb"], undefined);
+    });
+
+    it("puts both volumes of a tenant with a diskMb on one disk of the disk driver, the size on its container only", async () => {
+      const sized = (mb: number) =>
+        declare("local", {}, (t) => {
+          t.tenants.find((x) => x.id === "acme")!.limits.diskMb = mb;
+        });
+      const [small, large] = [await sized(64), await sized(128)];
+      for (const kind of ["files", "data"]) {
+        const v = find(small, "docker:index/volume:Volume", `acme-${kind}`);
+        assert.equal(v.inputs.name, `dormer-local-tenant-acme-${kind}-disk`);
+        assert.equal(v.inputs.driver, "dormer-disk");
+        assert.deepEqual(v.inputs.driverOpts, { disk: "dormer-local-tenant-acme", owner: "10001:10001", migrateFrom: `dormer-local-tenant-acme-${kind}` });
+        assert.equal(v.retainOnDelete, true);
+        // A plan change must grow the disk, never replace the volume: nothing of the size is on it.
+        assert.deepEqual(v.inputs, find(large, "docker:index/volume:Volume", `acme-${kind}`).inputs);
+      }
+      assert.equal(labelsOf(small, "acme")["dormer.disk-mb"], "64");
+      assert.equal(labelsOf(large, "acme")["dormer.disk-mb"], "128");
+      assert.equal(labelsOf(small, "acme")["dormer.disk-volume"], "dormer-local-tenant-acme-files-disk");
+      const plain = find(small, "docker:index/volume:Volume", "globex-files");
+      assert.equal(plain.inputs.name, "dormer-local-tenant-globex-files");
+      assert.equal(plain.inputs.driver, undefined);
+      assert.equal(labelsOf(small, "globex")["dormer.disk-mb"], undefined);
+    });
+
+    it("gives the paused-memory cap to the supervisor only: no tenant's labels change with it", async () => {
+      const capped = await declare("local", { pausedMemoryMb: 2048 });
+      const plain = await declare("local");
+      const envs = unwrap(find(capped, "docker:index/container:Container", "supervisor").inputs.envs) as string[];
+      assert.ok(envs.includes("DORMER_PAUSED_MEMORY_MB=2048"), envs.join("\n"));
+      for (const id of ["acme", "initech"]) assert.deepEqual(labelsOf(capped, id), labelsOf(plain, id));
+    });
+
+    it("gives the idle-timeout cap to the supervisor only: no tenant's container changes with it", async () => {
+      const capped = await declare("local", { maxIdleTimeoutSeconds: 30 });
+      const plain = await declare("local");
+      const envs = unwrap(find(capped, "docker:index/container:Container", "supervisor").inputs.envs) as string[];
+      assert.ok(envs.includes("DORMER_MAX_IDLE_TIMEOUT_SECONDS=30"), envs.join("\n"));
+      for (const id of ["acme", "initech"]) {
+        assert.deepEqual(labelsOf(capped, id), labelsOf(plain, id));
+        assert.deepEqual(unwrap(find(capped, "docker:index/container:Container", id).inputs.envs), unwrap(find(plain, "docker:index/container:Container", id).inputs.envs));
+      }
+    });
+  });
+
+  describe("tenants' own host names", () => {
+    const withHosts = (t: ValidatedTenants) => {
+      t.tenants.find((x) => x.id === "acme")!.hostnames = ["files.acme.com", "acme.example.org"];
+    };
+    const labelsOf = (all: Declared[], id: string): Record<string, string> =>
+      Object.fromEntries(find(all, "docker:index/container:Container", id).inputs.labels.map((l: { label: string; value: string }) => [l.label, l.value]));
+    const cloudflare = {
+      accountId: "acc",
+      zoneId: "zone",
+      tenantZoneId: "apps-zone",
+      hostname: "dormer.example.com",
+      accessTeamDomain: "example.cloudflareaccess.com",
+      accessAllowedEmailDomains: ["example.com"],
+      hostnameZones: { "acme.com": "acme-zone", "com": "wrong-zone" },
+    };
+    const prodWithHosts = () => declare("prod", { cloudflare, publicUrl: "https://dormer.example.com", tenantBaseDomain: "tenants.example.net" }, withHosts);
+
+    it("labels the tenant with its host names and has the gateway serve them; other tenants' labels stay as they were", async () => {
+      const all = await declare("local", {}, withHosts);
+      assert.equal(labelsOf(all, "acme")["dormer.hostnames"], "files.acme.com,acme.example.org");
+      assert.equal(labelsOf(all, "acme")["dormer.access-audiences"], undefined, "no Access without a tunnel");
+      assert.deepEqual(labelsOf(all, "globex"), labelsOf(await declare("local"), "globex"));
+      const conf = nginxConf(all);
+      assert.ok(conf.includes("server_name ~^[a-z0-9]([a-z0-9-]*[a-z0-9])?\\.localhost$ files.acme.com acme.example.org;"), conf);
+    });
+
+    it("refuses a host name that is a tenant's <id>.<base> on this stack", async () => {
+      await assert.rejects(
+        declare("local", {}, (t) => {
+          t.tenants.find((x) => x.id === "acme")!.hostnames = ["globex.localhost"];
+        }),
+        /acme: hostnames\[0\]: globex\.localhost is the origin of tenant "globex"/,
+      );
+    });
+
+    it("prod: routes each through the tunnel, with a DNS record in its zone and an Access application of its own", async () => {
+      const all = await prodWithHosts();
+      const config = find(all, "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig", "tunnel-config");
+      assert.deepEqual(
+        config.inputs.config.ingresses.map((i: { hostname?: string }) => i.hostname),
+        ["dormer.example.com", "*.tenants.example.net", "files.acme.com", "acme.example.org", undefined],
+      );
+      const record = (host: string) => find(all, "cloudflare:index/dnsRecord:DnsRecord", `tunnel-dns-${host}`).inputs;
+      assert.deepEqual([record("files.acme.com").zoneId, record("files.acme.com").type, record("files.acme.com").proxied], ["acme-zone", "CNAME", true]);
+      assert.equal(record("acme.example.org").zoneId, "apps-zone", "a name in no listed zone goes to the tenants' zone");
+      const app = find(all, "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication", "tunnel-access-files.acme.com").inputs;
+      assert.equal(app.domain, "files.acme.com");
+      assert.deepEqual(app.destinations, [{ type: "public", uri: "files.acme.com" }]);
+      assert.equal(app.type, "self_hosted");
+      // The main application is unchanged: the new names are beside it, not in it.
+      assert.deepEqual(find(all, "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication", "tunnel-access").inputs.destinations, [
+        { type: "public", uri: "dormer.example.com" },
+        { type: "public", uri: "*.tenants.example.net" },
+      ]);
+    });
+
+    it("prod: gives each host name's Access audience to its tenant through labels, never to the supervisor", async () => {
+      const all = await prodWithHosts();
+      assert.equal(labelsOf(all, "acme")["dormer.access-audiences"], "files.acme.com=aud-tag,acme.example.org=aud-tag");
+      const plain = await declare("prod", { cloudflare, publicUrl: "https://dormer.example.com", tenantBaseDomain: "tenants.example.net" });
+      assert.deepEqual(unwrap(find(all, "docker:index/container:Container", "supervisor").inputs.envs), unwrap(find(plain, "docker:index/container:Container", "supervisor").inputs.envs));
     });
   });
 
   describe("prod stack", () => {
+    const prod = () =>
+      declare("prod", {
+        cloudflare: {
+          accountId: "acc",
+          zoneId: "zone",
+          tenantZoneId: "apps-zone",
+          hostname: "dormer.example.com",
+          accessTeamDomain: "example.cloudflareaccess.com",
+          accessAllowedEmailDomains: ["example.com"],
+        },
+        publicUrl: "https://dormer.example.com",
+        tenantBaseDomain: "tenants.example.net",
+      });
+
+    it("routes every tenant's own origin through the tunnel with one wildcard: ingress, DNS record, Access", async () => {
+      const all = await prod();
+      const config = find(all, "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig", "tunnel-config");
+      assert.deepEqual(
+        config.inputs.config.ingresses.map((i: { hostname?: string; service: string }) => [i.hostname, i.service]),
+        [
+          ["dormer.example.com", "http://dormer-prod-gateway:8080"],
+          ["*.tenants.example.net", "http://dormer-prod-gateway:8080"],
+          [undefined, "http_status:404"],
+        ],
+      );
+      const dns = find(all, "cloudflare:index/dnsRecord:DnsRecord", "tunnel-tenants-dns");
+      assert.equal(dns.inputs.name, "*.tenants.example.net");
+      assert.equal(dns.inputs.zoneId, "apps-zone");
+      assert.equal(dns.inputs.type, "CNAME");
+      assert.equal(dns.inputs.proxied, true);
+      assert.equal(find(all, "cloudflare:index/dnsRecord:DnsRecord", "tunnel-dns").inputs.zoneId, "zone");
+      // One application, one audience: the supervisor checks every origin's Access JWT against it.
+      const apps = all.filter((d) => d.type === "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication");
+      assert.equal(apps.length, 1);
+      assert.deepEqual(apps[0].inputs.destinations, [
+        { type: "public", uri: "dormer.example.com" },
+        { type: "public", uri: "*.tenants.example.net" },
+      ]);
+      const envs = unwrap(find(all, "docker:index/container:Container", "supervisor").inputs.envs) as string[];
+      assert.ok(envs.includes("DORMER_TENANT_BASE_DOMAIN=tenants.example.net"));
+      assert.ok(envs.includes("DORMER_PUBLIC_URL=https://dormer.example.com"));
+    });
+
+    it("believes CF-Connecting-IP only from cloudflared, at a fixed address of the edge network", async () => {
+      const all = await prod();
+      const edge = find(all, "docker:index/network:Network", "edge-net");
+      assert.equal(edge.inputs.ipamConfigs[0].subnet, "10.212.0.16/28");
+      const cloudflared = find(all, "docker:index/container:Container", "tunnel-cloudflared");
+      assert.deepEqual(cloudflared.inputs.networksAdvanced, [{ name: "dormer-prod-edge", ipv4Address: "10.212.0.30" }]);
+      const conf = nginxConf(all);
+      assert.match(conf, /real_ip_header CF-Connecting-IP;\s+set_real_ip_from 10\.212\.0\.30;/);
+      assert.doesNotMatch(conf, /set_real_ip_from (?!10\.212\.0\.30;)/, "no other peer is believed");
+      assert.doesNotMatch(nginxConf(await declare("local")), /real_ip|CF-Connecting-IP/, "without a tunnel nobody's header is believed");
+    });
+
+    it("the gateway routes by Host: the platform's name, one label under the tenant base domain, else 421", async () => {
+      const all = await prod();
+      const conf = nginxConf(all);
+      assert.match(conf, /server_name dormer\.example\.com 127\.0\.0\.1 localhost;/);
+      assert.ok(conf.includes("server_name ~^[a-z0-9]([a-z0-9-]*[a-z0-9])?\\.tenants\\.example\\.net$;"), conf);
+      assert.match(conf, /listen 8080 default_server;[\s\S]*return 421/);
+    });
+
     it("declares the tunnel, its config, DNS record, Access application and cloudflared", async () => {
       const all = await declare("prod", {
         cloudflare: {
@@ -158,6 +547,8 @@ describe("unit: the platform's shape under mocks", function () {
           accessTeamDomain: "example.cloudflareaccess.com",
           accessAllowedEmailDomains: ["example.com"],
         },
+        publicUrl: "https://dormer.example.com",
+        tenantBaseDomain: "tenants.example.net",
       });
       const types = new Set(all.map((d) => d.type));
       for (const t of [
@@ -171,6 +562,7 @@ describe("unit: the platform's shape under mocks", function () {
       const config = find(all, "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig", "tunnel-config");
       assert.equal(config.inputs.config.ingresses[0].hostname, "dormer.example.com");
       assert.equal(config.inputs.config.ingresses[0].service, "http://dormer-prod-gateway:8080");
+      assert.equal(find(all, "docker:index/container:Container", "tunnel-cloudflared").inputs.name, "dormer-prod-cloudflared");
       const supervisor = find(all, "docker:index/container:Container", "supervisor");
       const envs = unwrap(supervisor.inputs.envs) as string[];
       assert.ok(envs.includes("DORMER_IDENTITY=cloudflare-access"));

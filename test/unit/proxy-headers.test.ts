@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
-import { upstreamHeaders } from "../../runtime/proxy-headers";
-import { SESSION_COOKIE } from "../../runtime/session-cookie";
+import { downstreamHeaders, downstreamUpgradeHead, presentedApiKey, upstreamHeaders } from "../../runtime/http/proxy-headers";
+import { SESSION_COOKIE } from "../../runtime/sessions/session-cookie";
 
 const ALICE = { tenant: "alpha", user: "key:alpha" };
 const CLIENT = { ip: "203.0.113.7", proto: "https" };
@@ -82,5 +82,62 @@ describe("proxy headers: what a tenant sees of a client's request", () => {
     assert.equal(out.connection, "Upgrade");
     assert.equal(out.upgrade, "websocket");
     assert.equal(out["sec-websocket-key"], "dGhlIHNhbXBsZSBub25jZQ==");
+  });
+});
+
+describe("proxy headers: what a client sees of a tenant's response", () => {
+  it("drops a tenant's Set-Cookie for the platform's cookies, however it is spelled, and keeps its own", () => {
+    const out = downstreamHeaders({
+      "content-type": "text/html",
+      "set-cookie": [
+        `${SESSION_COOKIE}=planted; Path=/; HttpOnly`,
+        `${SESSION_COOKIE}=; Max-Age=0`,
+        ` ${SESSION_COOKIE} =spaced; Path=/`,
+        `${SESSION_COOKIE}=tossed; Domain=localhost; Path=/`,
+        // Nameless: the browser sends it back as the bare value, which reads as our cookie.
+        `=${SESSION_COOKIE}=nameless; Path=/`,
+        `${SESSION_COOKIE}=bare`,
+        "CF_Authorization=forged; Path=/",
+        "theme=dark; Path=/",
+        `note=${SESSION_COOKIE}=is-just-a-value`,
+      ],
+    });
+    assert.deepEqual(out["set-cookie"], ["theme=dark; Path=/", `note=${SESSION_COOKIE}=is-just-a-value`]);
+    assert.equal(out["content-type"], "text/html");
+  });
+
+  it("sends no Set-Cookie at all when only platform cookies were set", () => {
+    const out = downstreamHeaders({ "set-cookie": [`${SESSION_COOKIE}=planted`] });
+    assert.equal("set-cookie" in out, false);
+  });
+
+  it("applies the same rule to the raw head of an upgrade answer, keeping every other line as sent", () => {
+    const head = [
+      "HTTP/1.1 101 Switching Protocols",
+      "Upgrade: websocket",
+      "Connection: Upgrade",
+      "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+      `SET-COOKIE:  ${SESSION_COOKIE}=planted; Path=/`,
+      `set-cookie: =${SESSION_COOKIE}=nameless`,
+      "Set-Cookie: CF_Authorization=forged",
+      "Set-Cookie: theme=dark; Path=/",
+    ].join("\r\n");
+    assert.equal(
+      downstreamUpgradeHead(head),
+      ["HTTP/1.1 101 Switching Protocols", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", "Set-Cookie: theme=dark; Path=/"].join("\r\n"),
+    );
+  });
+
+  it("never passes an API key on: X-API-Key always, Authorization only when it carries the platform's prefix", () => {
+    assert.equal("x-api-key" in upstreamHeaders({ "x-api-key": "anything" }, ALICE, CLIENT), false);
+    assert.equal("authorization" in upstreamHeaders({ authorization: "Bearer dormer_0123456789ab_ff" }, ALICE, CLIENT), false);
+    assert.equal(upstreamHeaders({ authorization: "Bearer the-apps-own-token" }, ALICE, CLIENT).authorization, "Bearer the-apps-own-token");
+  });
+
+  it("reads a presented API key from X-API-Key or a prefixed bearer token, and ignores any other Authorization", () => {
+    assert.equal(presentedApiKey({ "x-api-key": " dormer_x " }), "dormer_x");
+    assert.equal(presentedApiKey({ authorization: "bearer  dormer_y" }), "dormer_y");
+    assert.equal(presentedApiKey({ authorization: "Bearer someone-elses" }), undefined);
+    assert.equal(presentedApiKey({ authorization: "Basic ZG9ybWVyXzp4" }), undefined);
   });
 });

@@ -38,6 +38,8 @@ function problemsOf(text: string): string[] {
   assert.fail("expected the file to be rejected");
 }
 
+const HOST_RULE = 'must be a DNS name like files.acme.com (labels of letters, digits and "-", no port, no wildcard)';
+
 describe("tenants file", () => {
   describe("rejects each broken file with exact messages", () => {
     const ID_RULE = 'must be 3-32 lowercase letters, digits and "-", starting with a letter and not ending with "-"';
@@ -72,6 +74,33 @@ describe("tenants file", () => {
         "bad plan name",
         freePlan("free", "Free Tier"),
         ['plans.Free Tier: name must be up to 32 lowercase letters, digits and "-", starting with a letter'],
+      ],
+      [
+        "secret name with a dot",
+        acme("secretEnv: { API_TOKEN: api.token }"),
+        ['tenants[0] (acme): secretEnv.API_TOKEN: must be up to 63 lowercase letters, digits and "-", starting with a letter'],
+      ],
+      [
+        "secret value written inline",
+        acme("secretEnv: { API_TOKEN: { value: x } }"),
+        ["tenants[0] (acme): secretEnv.API_TOKEN: must be the name of a secret (dormer secret list TENANT)"],
+      ],
+      ["reserved secret variable", acme("secretEnv: { PORT: port }"), [`tenants[0] (acme): secretEnv.PORT: ${RESERVED}`]],
+      [
+        "variable in env and secretEnv",
+        acme('env: { API_TOKEN: "x" }, secretEnv: { API_TOKEN: api-token }'),
+        ["tenants[0] (acme): secretEnv.API_TOKEN: also set in env; a variable comes from one of them"],
+      ],
+      ["host name with a port", acme('hostnames: ["files.acme.com:8443"]'), [`tenants[0] (acme): hostnames[0]: ${HOST_RULE}`]],
+      ["wildcard host name", acme('hostnames: ["*.acme.com"]'), [`tenants[0] (acme): hostnames[0]: ${HOST_RULE}`]],
+      ["single-label host name", acme("hostnames: [intranet]"), [`tenants[0] (acme): hostnames[0]: ${HOST_RULE}`]],
+      ["IP address as host name", acme('hostnames: ["10.0.0.1"]'), [`tenants[0] (acme): hostnames[0]: ${HOST_RULE}`]],
+      ["label ending in -", acme('hostnames: ["files-.acme.com"]'), [`tenants[0] (acme): hostnames[0]: ${HOST_RULE}`]],
+      ["host name twice in one tenant", acme('hostnames: ["a.acme.com", "A.acme.com"]'), ["tenants[0] (acme): hostnames[1]: duplicate of hostnames[0]"]],
+      [
+        "host name of two tenants",
+        file(['{ id: acme, plan: free, hostnames: ["shared.example.com"] }', '{ id: globex, plan: free, hostnames: ["Shared.Example.com"] }']),
+        ["tenants[1] (globex): hostnames[0]: shared.example.com is already a host name of tenants[0] (acme)"],
       ],
       ["tenant not a mapping", file(["acme"]), ["tenants[0]: must be a mapping"]],
       ["missing id", file(["{ plan: free }"]), ["tenants[0]: id: is required"]],
@@ -148,6 +177,19 @@ describe("tenants file", () => {
         acme("ports: [8080]"),
         ["tenants[0] (acme): ports[0]: must not be 8080: the app port is always exposed"],
       ],
+      ["pids limit too low", acme("limits: { pidsLimit: 8 }"), ["tenants[0] (acme): limits.pidsLimit: must be at least 16"]],
+      ["negative swap", acme("limits: { swapMb: -1 }"), ["tenants[0] (acme): limits.swapMb: must be at least 0"]],
+      ["tmp size zero", acme("limits: { tmpMb: 0 }"), ["tenants[0] (acme): limits.tmpMb: must be at least 1"]],
+      [
+        "unknown root filesystem",
+        acme("image: ghcr.io/acme/app:1, rootFilesystem: rw"),
+        ['tenants[0] (acme): rootFilesystem: must be one of: "read-only", "writable"'],
+      ],
+      [
+        "writable root for the default app",
+        acme("rootFilesystem: writable"),
+        ['tenants[0] (acme): rootFilesystem: "writable" needs the tenant\'s own image (the default app always runs read-only)'],
+      ],
       ["port zero", acme("ports: [0]"), ["tenants[0] (acme): ports[0]: must be at least 1"]],
       ["port listed twice", acme("ports: [9000, 9000]"), ["tenants[0] (acme): ports[1]: duplicate of ports[0]"]],
       [
@@ -181,6 +223,22 @@ describe("tenants file", () => {
         ["tenants.yaml: line 3, column 1: " + "Flow sequence in block collection must be sufficiently indented and end with a ]"],
       ],
       ["yaml duplicate key", "version: 1\nversion: 1\n", ["tenants.yaml: line 2, column 1: Map keys must be unique"]],
+      [
+        "light sleep not before the deep one, in a plan",
+        freePlan("idleTimeoutMinutes: 10", "idleTimeoutMinutes: 10, lightSleepAfterMinutes: 10"),
+        ["plans.free: lightSleepAfterMinutes: must be below idleTimeoutMinutes (10), got 10: the light sleep comes before the deep one"],
+      ],
+      [
+        "light sleep not before the deep one, by a tenant's override",
+        acme("limits: { lightSleepAfterMinutes: 12 }"),
+        ["tenants[0] (acme): limits.lightSleepAfterMinutes: must be below idleTimeoutMinutes (10), got 12: the light sleep comes before the deep one"],
+      ],
+      [
+        "light sleep from the plan, deep sleep shortened by a tenant",
+        file(["{ id: acme, plan: free, limits: { idleTimeoutMinutes: 2 } }"], `  free: ${FREE.replace("idleTimeoutMinutes: 10", "idleTimeoutMinutes: 10, lightSleepAfterMinutes: 5")}`),
+        ["tenants[0] (acme): lightSleepAfterMinutes (from plan free): must be below idleTimeoutMinutes (2), got 5: the light sleep comes before the deep one"],
+      ],
+      ["light sleep of zero minutes", acme("limits: { lightSleepAfterMinutes: 0 }"), ["tenants[0] (acme): limits.lightSleepAfterMinutes: must be at least 1"]],
     ];
     for (const [name, text, expected] of cases) {
       it(name, () => assert.deepEqual(problemsOf(text), expected));
@@ -238,6 +296,11 @@ describe("tenants file", () => {
       dailyRequestQuota: 1000,
       maxHeldRequests: 20,
       wakeTimeoutSeconds: 30,
+      maxConnections: 50,
+      requestTimeoutSeconds: 60,
+      swapMb: 0,
+      pidsLimit: 256,
+      tmpMb: 64,
     };
     const pro = {
       cpus: 1,
@@ -247,6 +310,11 @@ describe("tenants file", () => {
       dailyRequestQuota: "unlimited" as const,
       maxHeldRequests: 100,
       wakeTimeoutSeconds: 30,
+      maxConnections: 1000,
+      requestTimeoutSeconds: 60,
+      swapMb: 0,
+      pidsLimit: 256,
+      tmpMb: 64,
     };
     assert.deepEqual(loadTenantsFile(join(__dirname, "../../tenants.yaml")), {
       plans: { free, pro },
@@ -257,8 +325,11 @@ describe("tenants file", () => {
           plan: "pro",
           limits: pro,
           image: undefined,
+          rootFilesystem: "read-only",
           env: { REPORT_TITLE: "Acme files", MAX_UPLOAD_MB: "50" },
+          secretEnv: {},
           members: ["@acme.com", "wile.e@coyote.dev"],
+          hostnames: [],
           ports: [9090],
         },
         {
@@ -267,8 +338,11 @@ describe("tenants file", () => {
           plan: "free",
           limits: free,
           image: undefined,
+          rootFilesystem: "read-only",
           env: {},
+          secretEnv: {},
           members: ["hank@globex.com", "mindy@globex.com"],
+          hostnames: [],
           ports: [],
         },
         {
@@ -277,18 +351,37 @@ describe("tenants file", () => {
           plan: "free",
           limits: { ...free, memoryMb: 512, idleTimeoutMinutes: 30 },
           image: undefined,
+          rootFilesystem: "read-only",
           env: {},
+          secretEnv: {},
           members: ["@initech.com"],
+          hostnames: [],
           ports: [],
         },
       ],
     });
   });
 
+  it("keeps host names lowercased, trimmed", () => {
+    const [t] = parseTenantsFile(acme('hostnames: [" Files.Acme.com ", "acme.example.co.uk"]')).tenants;
+    assert.deepEqual(t!.hostnames, ["files.acme.com", "acme.example.co.uk"]);
+  });
+
+  it("keeps secretEnv as names of secrets, never values", () => {
+    const [t] = parseTenantsFile(acme("secretEnv: { API_TOKEN: api-token, DB_PASSWORD: db }")).tenants;
+    assert.deepEqual(t!.secretEnv, { API_TOKEN: "api-token", DB_PASSWORD: "db" });
+  });
+
   it("defaults the display name to the id and normalises members", () => {
     const [tenant] = parseTenantsFile(file(['{ id: acme, plan: free, members: [" Alice@ACME.com "] }'])).tenants;
     assert.equal(tenant!.displayName, "acme");
     assert.deepEqual(tenant!.members, ["alice@acme.com"]);
+  });
+
+  it("resolves a light sleep from the plan, below the tenant's own idle timeout", () => {
+    const { tenants } = parseTenantsFile(file(["{ id: acme, plan: free, limits: { idleTimeoutMinutes: 30 } }"], `  free: ${FREE.replace("idleTimeoutMinutes: 10", "idleTimeoutMinutes: 10, lightSleepAfterMinutes: 3")}`));
+    assert.equal(tenants[0]!.limits.lightSleepAfterMinutes, 3);
+    assert.equal(tenants[0]!.limits.idleTimeoutMinutes, 30);
   });
 
   it("lets one tenant list a domain and an address inside it", () => {

@@ -1,14 +1,15 @@
 #!/bin/sh
-# The nginx config is rendered by the program from stack config and handed over in the environment, so a
-# config change replaces the gateway container without rebuilding its image.
+# The nginx config is rendered by the program from stack config and delivered into the config volume by the
+# gateway-config container (dormer-gateway-apply), which reloads the running nginx on every later change: a
+# config change never replaces this container. A new gateway serves the last config in the volume at once;
+# on a fresh volume it waits for the first one.
 #
 # nginx resolves the supervisor's name once per (re)load and keeps connections to it alive. When the
 # supervisor comes back with another address (restarted or replaced), nginx is reloaded within 2 s.
 set -eu
-: "${DORMER_NGINX_CONF:?the gateway needs DORMER_NGINX_CONF}"
 : "${DORMER_SUPERVISOR_HOST:?the gateway needs DORMER_SUPERVISOR_HOST}"
-conf=/etc/dormer/nginx.conf
-printf '%s' "$DORMER_NGINX_CONF" >"$conf"
+conf=/etc/dormer/conf/nginx.conf
+until [ -s "$conf" ]; do sleep 0.2; done
 
 address() { getent hosts "$DORMER_SUPERVISOR_HOST" | cut -d' ' -f1 || true; }
 

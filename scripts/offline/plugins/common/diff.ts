@@ -63,8 +63,28 @@ export function changedKeys(olds: PropertyBag, news: PropertyBag, rules: DiffRul
     });
 }
 
-export function diffInputs(olds: PropertyBag, news: PropertyBag, rules: DiffRules): provider.DiffResult {
+/** The kinds of one property's difference, as the engine's PropertyDiff names them. */
+export type DiffKind = "add" | "add-replace" | "delete" | "delete-replace" | "update" | "update-replace";
+
+/**
+ * A diff as a terraform-bridge provider answers it: besides changes and replaces, the changed keys
+ * (`diffs`) and one entry per changed property saying whether it was added, deleted or updated and whether
+ * that replaces the resource (`detailedDiff`). The engine passes both on in its step events.
+ */
+export interface DetailedDiffResult extends provider.DiffResult {
+    readonly diffs?: string[];
+    readonly detailedDiff?: Record<string, DiffKind>;
+}
+
+export function diffInputs(olds: PropertyBag, news: PropertyBag, rules: DiffRules): DetailedDiffResult {
     const changed = changedKeys(olds, news, rules);
     const replaces = changed.filter((k) => rules.replaceOn.has(k));
-    return { changes: changed.length > 0, replaces };
+    const o = rules.canonical(olds);
+    const detailedDiff: Record<string, DiffKind> = {};
+    for (const k of changed) {
+        // An unknown new value is a value to come, so an update of whatever is stored.
+        const kind = stableJson(o[k]) === "null" ? "add" : !containsUnknown(news[k]) && stableJson(news[k]) === "null" ? "delete" : "update";
+        detailedDiff[k] = rules.replaceOn.has(k) ? `${kind}-replace` : kind;
+    }
+    return { changes: changed.length > 0, replaces, diffs: changed, detailedDiff };
 }

@@ -1,4 +1,5 @@
 import * as provider from "@pulumi/pulumi/provider";
+import { DetailedDiffResult } from "./diff";
 import { PropertyBag, unwrapBag } from "./values";
 
 /**
@@ -7,7 +8,7 @@ import { PropertyBag, unwrapBag } from "./values";
  */
 export interface ResourceHandler {
     check(olds: PropertyBag, news: PropertyBag, logicalName: string): Promise<provider.CheckResult>;
-    diff(id: string, olds: PropertyBag, news: PropertyBag): Promise<provider.DiffResult>;
+    diff(id: string, olds: PropertyBag, news: PropertyBag): Promise<DetailedDiffResult>;
     create(inputs: PropertyBag): Promise<provider.CreateResult>;
     read(id: string, props: PropertyBag): Promise<provider.ReadResult>;
     update(id: string, olds: PropertyBag, news: PropertyBag): Promise<provider.UpdateResult>;

@@ -1,5 +1,5 @@
 import { randomBytes } from "crypto";
-import * as provider from "@pulumi/pulumi/provider";
+import { DetailedDiffResult } from "../common/diff";
 import { PropertyBag } from "../common/values";
 
 /**
@@ -20,7 +20,7 @@ export function withAutoName(logicalName: string, olds: PropertyBag, news: Prope
  * The bridge replaces delete-first when the program chose the name itself: two Docker objects cannot
  * share a name, so creating the replacement first would fail.
  */
-export function withReplaceOrder(news: PropertyBag, diff: provider.DiffResult): provider.DiffResult {
+export function withReplaceOrder(news: PropertyBag, diff: DetailedDiffResult): DetailedDiffResult {
     const defaulted = Array.isArray(news.__defaults) && news.__defaults.includes("name");
     return { ...diff, deleteBeforeReplace: (diff.replaces ?? []).length > 0 && !defaulted };
 }

@@ -20,3 +20,17 @@ export async function orUndefined<T>(lookup: Promise<T>): Promise<T | undefined>
         throw err;
     }
 }
+
+/**
+ * dockerode prefixes the daemon's message with its own guess per status code, such as "(HTTP code 404) driver
+ * not found - " for every 404 of a network create, even when the daemon said the address pools are exhausted.
+ * Users get what the daemon said, as the docker CLI and the official plugin print it.
+ */
+export function daemonError(err: unknown): unknown {
+    const json = typeof err === "object" && err !== null ? (err as { json?: unknown }).json : undefined;
+    const said = typeof json === "string" ? json : (json as { message?: unknown } | undefined)?.message;
+    if (typeof said !== "string" || said.trim() === "") {
+        return err;
+    }
+    return Object.assign(new Error(`Error response from daemon: ${said.trim()}`), { statusCode: (err as { statusCode?: number }).statusCode });
+}

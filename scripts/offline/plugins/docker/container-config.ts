@@ -28,6 +28,12 @@ interface Port {
     protocol?: string;
 }
 
+interface Ulimit {
+    name: string;
+    soft: number;
+    hard: number;
+}
+
 interface Healthcheck {
     tests?: string[];
     interval?: string;
@@ -136,8 +142,10 @@ export function createOptions(inputs: PropertyBag): Docker.ContainerCreateOption
             CapAdd: caps?.adds,
             CapDrop: caps?.drops,
             SecurityOpt: inputs.securityOpts as string[] | undefined,
+            Ulimits: ((inputs.ulimits as Ulimit[] | undefined) ?? []).map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
             LogConfig: { Type: (inputs.logDriver as string | undefined) ?? "", Config: (inputs.logOpts as Record<string, string> | undefined) ?? {} },
             NetworkMode: (inputs.networkMode as string | undefined) ?? "bridge",
+            PidMode: inputs.pidMode as string | undefined,
             Init: inputs.init as boolean | undefined,
         },
     };

@@ -168,11 +168,19 @@ export async function readContainer(id: string, declared: PropertyBag): Promise<
                       return stableJson(norm(a)) === stableJson(norm(b));
                   }),
         securityOpts: hc.SecurityOpt ?? undefined,
+        ulimits: (hc.Ulimits ?? []).map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
         logDriver: hc.LogConfig?.Type,
         logOpts: hc.LogConfig?.Config,
+        pidMode: hc.PidMode === "" ? undefined : hc.PidMode,
+        // Not recorded by Docker; upstream keeps them from the state ("upload can't be imported").
+        uploads: declared.uploads,
+        attach: declared.attach ?? false,
+        logs: declared.logs ?? false,
         // Computed outputs, as upstream's read reports them.
         bridge: (info.NetworkSettings as { Bridge?: string }).Bridge ?? "",
         exitCode: running ? declared.exitCode : info.State.ExitCode,
+        // Set once, when an attached container's run ended at create; upstream's read never refreshes it.
+        containerLogs: declared.containerLogs,
         networkDatas: Object.entries(networks).map(([networkName, n]) => ({
             networkName,
             ipAddress: n.IPAddress,

@@ -49,10 +49,15 @@ export const containerSpec: ResourceSpec = {
         init: "boolean",
         capabilities: { object: { adds: "stringList", drops: "stringList" } },
         securityOpts: "stringList",
+        ulimits: { list: { name: "string", soft: "number", hard: "number" } },
         logDriver: "string",
         logOpts: "stringMap",
         destroyGraceSeconds: "number",
         removeVolumes: "boolean",
+        pidMode: "string",
+        uploads: { list: { file: "string", content: "string", contentBase64: "string", executable: "boolean" } },
+        attach: "boolean",
+        logs: "boolean",
     },
     required: ["name", "image"],
 };
@@ -67,12 +72,12 @@ export const UPDATED_IN_PLACE = ["restart", "maxRetryCount", "cpuShares", "memor
 /**
  * ForceNew in upstream's schema (resource_docker_container.go), among the arguments implemented here.
  * Everything else is an in-place update; those outside UPDATED_IN_PLACE only change the state, as
- * upstream: start, mustRun, destroyGraceSeconds, removeVolumes, healthcheck, init, tmpfs.
+ * upstream: start, mustRun, destroyGraceSeconds, removeVolumes, healthcheck, init, tmpfs, attach, logs.
  */
 const FORCE_NEW = [
     "name", "image", "readOnly", "hostname", "command", "entrypoints", "user", "workingDir", "capabilities",
     "securityOpts", "mounts", "volumes", "ports", "envs", "labels", "logDriver", "logOpts", "networkMode",
-    "networksAdvanced", "cpus",
+    "networksAdvanced", "cpus", "ulimits", "pidMode", "uploads",
 ];
 
 /**
@@ -94,6 +99,8 @@ export function withDefaults(inputs: PropertyBag): PropertyBag {
         removeVolumes: inputs.removeVolumes ?? true,
         readOnly: inputs.readOnly ?? false,
         networkMode: inputs.networkMode ?? "bridge",
+        attach: inputs.attach ?? false,
+        logs: inputs.logs ?? false,
     };
 }
 
@@ -130,12 +137,14 @@ function canonical(inputs: PropertyBag): PropertyBag {
         envs: asSet(b.envs as string[] | undefined),
         labels: asSet(b.labels as unknown[] | undefined),
         securityOpts: asSet(b.securityOpts as string[] | undefined),
+        ulimits: asSet(b.ulimits as PropertyBag[] | undefined),
         capabilities: caps && { adds: asSet(caps.adds?.map(capName)), drops: asSet(caps.drops?.map(capName)) },
         networksAdvanced: asSet(
             (b.networksAdvanced as PropertyBag[] | undefined)?.map((n) => ({ ...n, aliases: asSet(n.aliases as string[] | undefined) })),
         ),
         volumes: asSet((b.volumes as PropertyBag[] | undefined)?.map((v) => ({ ...v, readOnly: v.readOnly ?? false }))),
         mounts: asSet((b.mounts as PropertyBag[] | undefined)?.map((m) => ({ ...m, readOnly: m.readOnly ?? false }))),
+        uploads: asSet((b.uploads as PropertyBag[] | undefined)?.map((u) => ({ ...u, executable: u.executable ?? false }))),
         ports: (b.ports as PropertyBag[] | undefined)?.map((p) => ({ ...p, ip: p.ip ?? "0.0.0.0", protocol: p.protocol ?? "tcp" })),
         healthcheck: canonicalHealthcheck(b.healthcheck as PropertyBag | undefined),
     };

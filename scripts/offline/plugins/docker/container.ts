@@ -10,6 +10,7 @@ import { readContainer } from "./container-read";
 import { containerRules, containerSpec, UPDATED_IN_PLACE, withDefaults, withKnownExternalPorts } from "./container-spec";
 import { parseDuration } from "./duration";
 import { ensureLocalImage } from "./local-image";
+import { Upload, uploadArchive, uploadFailure } from "./upload";
 
 const MIB = 1024 * 1024;
 const RESTART_POLICIES = ["no", "on-failure", "always", "unless-stopped"];
@@ -48,6 +49,19 @@ function valueFailures(inputs: PropertyBag): provider.CheckFailure[] {
     ((inputs.mounts as PropertyBag[] | undefined) ?? []).forEach((m, i) => {
         if (known(m.type) && !MOUNT_TYPES.includes(m.type as string)) {
             fail(`mounts[${i}].type`, `mounts[${i}].type must be one of ${MOUNT_TYPES.join(", ")}`);
+        }
+    });
+    ((inputs.uploads as PropertyBag[] | undefined) ?? []).forEach((u, i) => {
+        const reason = containsUnknown(u) ? undefined : uploadFailure(u);
+        if (reason !== undefined) {
+            fail(`uploads[${i}]`, `uploads[${i}]: ${reason}`);
+        }
+    });
+    ((inputs.ulimits as PropertyBag[] | undefined) ?? []).forEach((u, i) => {
+        for (const key of ["name", "soft", "hard"]) {
+            if (!known(u[key]) && !containsUnknown(u[key])) {
+                fail(`ulimits[${i}].${key}`, `ulimits[${i}].${key} is required`);
+            }
         }
     });
     return failures;
@@ -98,6 +112,28 @@ async function connectNetworks(id: string, n: PropertyBag): Promise<void> {
             },
         });
     }
+}
+
+/** A log read without a TTY comes framed: 8 bytes (stream, 0, 0, 0, length) before each chunk. */
+function demuxLogs(raw: Buffer): string {
+    const parts: Buffer[] = [];
+    for (let at = 0; at + 8 <= raw.length; ) {
+        const length = raw.readUInt32BE(at + 4);
+        parts.push(raw.subarray(at + 8, at + 8 + length));
+        at += 8 + length;
+    }
+    return Buffer.concat(parts).toString("utf8");
+}
+
+/** As upstream with `attach`: wait for the run to end and, with `logs`, keep what it wrote (stdout and stderr). */
+async function attachTo(id: string, n: PropertyBag): Promise<string | undefined> {
+    const container = docker.getContainer(id);
+    await container.wait();
+    if (n.logs !== true) {
+        return undefined;
+    }
+    const raw = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+    return demuxLogs(raw);
 }
 
 /** What Docker now reports; mustRun is set back to the declared value by callers that just applied it. */
@@ -153,14 +189,22 @@ export const container: ResourceHandler = {
         const created = await docker.createContainer(createOptions(n));
         try {
             await connectNetworks(created.id, n);
+            // As upstream: each file goes into the created container at "/" before it starts.
+            for (const u of (n.uploads as Upload[] | undefined) ?? []) {
+                await created.putArchive(uploadArchive(u), { path: "/" });
+            }
+            let containerLogs: string | undefined;
             if (n.start === true) {
                 await created.start();
+                if (n.attach === true) {
+                    containerLogs = await attachTo(created.id, n);
+                }
                 const state = (await created.inspect()).State;
                 if (n.mustRun === true && !state.Running) {
                     throw new Error(`docker stand-in: container ${String(n.name)} exited immediately (exit code ${state.ExitCode})`);
                 }
             }
-            return { id: created.id, outs: { ...(await outputsOf(created.id, n)), mustRun: n.mustRun } };
+            return { id: created.id, outs: { ...(await outputsOf(created.id, { ...n, containerLogs })), mustRun: n.mustRun } };
         } catch (err) {
             // A failed create leaves no id in the state, so nothing else would ever remove it.
             await remove(created.id, { removeVolumes: true });
@@ -178,7 +222,7 @@ export const container: ResourceHandler = {
             await applyInPlace(id, n);
         }
         await startIfMustRun(id, n);
-        return { outs: { ...(await outputsOf(id, { ...n, exitCode: olds.exitCode })), mustRun: n.mustRun } };
+        return { outs: { ...(await outputsOf(id, { ...n, exitCode: olds.exitCode, containerLogs: olds.containerLogs })), mustRun: n.mustRun } };
     },
     async delete(id, props) {
         await remove(id, props);

@@ -92,9 +92,10 @@ function withDigest(inputs: PropertyBag, plain: PropertyBag): { inputs: Property
 }
 
 /** What diff compares, as upstream: everything but registry credentials (they may rotate freely). */
-function compared(b: PropertyBag): string {
-    const registry = b.registry as PropertyBag | undefined;
-    return stableJson({ imageName: b.imageName, build: b.build, skipPush: b.skipPush, registryServer: registry?.server });
+const COMPARED = ["imageName", "build", "skipPush", "registry"] as const;
+
+function compared(b: PropertyBag, key: (typeof COMPARED)[number]): string {
+    return stableJson(key === "registry" ? (b.registry as PropertyBag | undefined)?.server : b[key]);
 }
 
 async function build(inputs: PropertyBag): Promise<PropertyBag> {
@@ -155,8 +156,9 @@ export const image: ResourceHandler = {
     },
     async diff(_id, olds, news) {
         // Upstream's Image never replaces: any change rebuilds in place.
-        const changes = containsUnknown(news) || compared(olds) !== compared(news);
-        return { changes, replaces: [] };
+        const diffs = COMPARED.filter((k) => containsUnknown(news[k]) || compared(olds, k) !== compared(news, k));
+        const detailedDiff = Object.fromEntries(diffs.map((k) => [k, "update" as const]));
+        return { changes: diffs.length > 0 || containsUnknown(news), replaces: [], diffs, detailedDiff };
     },
     async create(inputs) {
         return { id: inputs.imageName as string, outs: await build(inputs) };

@@ -1,7 +1,7 @@
 // Stand-in for pulumi-resource-docker 5.2.0 on machines that cannot download the official plugin.
 // It talks to the engine at DOCKER_HOST (or the local socket); see client.ts about `docker:host`.
-import * as provider from "@pulumi/pulumi/provider";
 import { makeProvider } from "../common/dispatch";
+import { serve } from "../common/serve";
 import { container } from "./container";
 import { image } from "./image";
 import { network } from "./network";
@@ -17,5 +17,5 @@ export const dockerProvider = makeProvider("docker stand-in", "5.2.0", {
 });
 
 if (require.main === module) {
-    provider.main(dockerProvider, process.argv.slice(2));
+    void serve(dockerProvider, process.argv.slice(2));
 }

@@ -3,7 +3,7 @@ import { ResourceHandler } from "../common/dispatch";
 import { checkInputs, ResourceSpec } from "../common/properties";
 import { PropertyBag } from "../common/values";
 import { withAutoName, withReplaceOrder } from "./autoname";
-import { docker, isNotFound, orUndefined } from "./client";
+import { daemonError, docker, isNotFound, orUndefined } from "./client";
 import { labelSpec, labelsToMap, mapToLabels } from "./labels";
 
 const spec: ResourceSpec = {
@@ -93,6 +93,8 @@ export const network: ResourceHandler = {
                 Driver: (inputs.ipamDriver as string | undefined) ?? "default",
                 Config: ipam.map((c) => ({ Subnet: c.subnet, Gateway: c.gateway, IPRange: c.ipRange, AuxiliaryAddresses: c.auxAddress })),
             },
+        }).catch((err: unknown) => {
+            throw new Error(`docker stand-in: cannot create network ${String(inputs.name)}: ${(daemonError(err) as Error).message}`);
         });
         const outs = await readNetwork(created.id);
         if (outs === undefined) {
@@ -108,12 +110,34 @@ export const network: ResourceHandler = {
         throw new Error("docker stand-in: Network has no in-place update: every input replaces it (as upstream)");
     },
     async delete(id) {
-        try {
-            await docker.getNetwork(id).remove();
-        } catch (err) {
-            if (!isNotFound(err)) {
-                throw err;
-            }
-        }
+        await removeNetwork(id);
     },
 };
+
+/**
+ * Upstream (resourceDockerNetworkDelete, resource_docker_network_funcs.go) removes in a StateChangeConf
+ * that treats "has active endpoints" as pending and tries again, for up to 30 s: a container that is
+ * leaving the network (one the program does not know, attached at run time) does not fail the delete. Any
+ * other error fails at once. Upstream also waits 2 s before its first try and at least 5 s between tries;
+ * tries here start at once and come faster, which only ever finds a network free sooner.
+ */
+const REMOVE_TIMEOUT_MS = 30_000;
+const REMOVE_RETRY_MS = 250;
+
+async function removeNetwork(id: string): Promise<void> {
+    const deadline = Date.now() + REMOVE_TIMEOUT_MS;
+    for (;;) {
+        try {
+            await docker.getNetwork(id).remove();
+            return;
+        } catch (err) {
+            if (isNotFound(err)) {
+                return;
+            }
+            if (!/has active endpoints/.test(String((err as Error).message)) || Date.now() >= deadline) {
+                throw daemonError(err);
+            }
+        }
+        await new Promise((r) => setTimeout(r, REMOVE_RETRY_MS));
+    }
+}

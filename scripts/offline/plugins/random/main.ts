@@ -1,6 +1,6 @@
 // Stand-in for pulumi-resource-random 4.21.2 on machines that cannot download the official plugin.
-import * as provider from "@pulumi/pulumi/provider";
 import { makeProvider } from "../common/dispatch";
+import { serve } from "../common/serve";
 import { randomBytes, randomId } from "./bytes";
 import { randomPassword } from "./password";
 
@@ -11,5 +11,5 @@ export const randomProvider = makeProvider("random stand-in", "4.21.2", {
 });
 
 if (require.main === module) {
-    provider.main(randomProvider, process.argv.slice(2));
+    void serve(randomProvider, process.argv.slice(2));
 }

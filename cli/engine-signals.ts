@@ -1,0 +1,47 @@
+/** What an engine operation run under `untilEngineStops` is given: its stop signal and where it reports. */
+export interface EngineRun {
+  signal: AbortSignal;
+  onOutput: (s: string) => void;
+}
+
+/** How long a SIGINT is left to reach the engine by itself (a terminal's ^C goes to the whole process group). */
+const OWN_SIGINT_MS = 1000;
+
+/**
+ * Runs one state-changing engine operation so that a stop request never costs the stack's record of it.
+ *
+ * The engine records the stack's state once, when the operation ends (PULUMI_SKIP_CHECKPOINTS, cli/stack.ts):
+ * a SIGINT or SIGTERM makes it finish the steps under way and write that record, but only if it outlives the
+ * request. If the CLI exited first, the engine would lose the inline program and the pipe it reports on, and
+ * die before writing. So the CLI passes the request on once (unless the engine already has it: a second one
+ * would make it terminate its plugins mid-step) and waits for it to end; every later request only says so.
+ */
+export async function untilEngineStops<T>(run: (engine: EngineRun) => Promise<T>): Promise<T> {
+  const stop = new AbortController();
+  let engineStopping = false;
+  let asked = false;
+  const onOutput = (s: string) => {
+    if (/received; (cancelling|terminating)/.test(s)) engineStopping = true;
+    process.stdout.write(s);
+  };
+  const onSignal = (name: NodeJS.Signals) => {
+    if (asked) {
+      console.error(`\ndormer: ${name}: still waiting for the engine to record the stack's state (killing it now would lose that record)`);
+      return;
+    }
+    asked = true;
+    console.error(`\ndormer: ${name}: stopping; the engine finishes the steps under way and records the stack's state`);
+    const pass = () => {
+      if (!engineStopping) stop.abort();
+    };
+    if (name === "SIGINT") setTimeout(pass, OWN_SIGINT_MS).unref();
+    else pass();
+  };
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const s of signals) process.on(s, onSignal);
+  try {
+    return await run({ signal: stop.signal, onOutput });
+  } finally {
+    for (const s of signals) process.off(s, onSignal);
+  }
+}

@@ -1,0 +1,33 @@
+import * as http from "http";
+import * as net from "net";
+
+/**
+ * Listens on exactly these addresses, never on every address: a tenant whose network the supervisor has
+ * joined must find nothing listening there. The first address is the HTTP server's own (so close() drains
+ * it as before); each other one is a plain listener handing its connections to the same server, closed with it.
+ */
+export async function listenOn(server: http.Server, port: number, hosts: readonly string[], onError: (err: Error) => void): Promise<void> {
+  const [first, ...rest] = hosts;
+  if (first === undefined) throw new Error("listenOn: no address to listen on");
+  await bind(server, port, first);
+  // Accept errors (EMFILE among them) arrive here once listening; unhandled, one would end the process.
+  server.on("error", onError);
+  const extra: net.Server[] = [];
+  server.once("close", () => extra.forEach((s) => s.close()));
+  for (const host of rest) {
+    const forward = net.createServer((socket) => server.emit("connection", socket));
+    await bind(forward, port, host);
+    forward.on("error", onError);
+    extra.push(forward);
+  }
+}
+
+function bind(server: net.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}

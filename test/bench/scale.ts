@@ -1,0 +1,302 @@
+// The "1 000 tenants" part of `npm run bench`: brings a real stack of that many tenants up on this host (every
+// network, volume and container), measures the operations that must stay fast at that size, and takes it down.
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import Redis from "ioredis";
+import { Activity } from "../../runtime/wake/activity";
+import { DockerEngine } from "../../runtime/engine/docker";
+import { EngineDirectory } from "../../runtime/engine/directory";
+import { Metrics } from "../../runtime/observe/metrics";
+import { TenantEvents } from "../../runtime/observe/tenant-events";
+import { UsageLedger } from "../../runtime/observe/usage";
+import { Reaper } from "../../runtime/wake/reaper";
+import { RedisWakeLock } from "../../runtime/wake/wake-lock";
+import { Waker } from "../../runtime/wake/waker";
+import { docker, inspectContainer } from "../support/docker";
+import { dormerOk } from "../support/dormer-cli";
+import { manyTenants, ManyTenantsFile, tenantId, toYaml } from "../support/many-tenants";
+import { startRedis } from "../support/redis-server";
+import { login, siteOf } from "../support/supervisor";
+import { timedGet } from "./http-timing";
+import { stoppable, track, unlessStopped } from "./interrupt";
+import { ms, quantile } from "./stats";
+
+const STACK = "bench";
+const PREFIX = `dormer-${STACK}`;
+const GATEWAY = "http://127.0.0.1:28088";
+const CLI = path.resolve(__dirname, "../../cli/bin/dormer");
+const sleep = (msec: number) => new Promise((r) => setTimeout(r, msec));
+
+export interface ScaleOptions {
+  tenants: number;
+  wakeRounds: number;
+  /** Tenants woken besides the measured one, so the thousand are not all asleep. */
+  awake: number;
+}
+
+interface Run {
+  seconds: number;
+  /** Largest sum of the CLI's and the engine's RSS seen at one moment; the stand-in plugins apart. */
+  peakCliEngineMb: number;
+  peakPluginsMb: number;
+  stdout: string;
+}
+
+function rssKb(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function commandOf(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+  } catch {
+    return "";
+  }
+}
+
+/** Runs the CLI and samples its process tree's memory every 200 ms. */
+function timedCli(args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    unlessStopped();
+    const child = spawn(CLI, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    track(child);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    let peakCliEngine = 0;
+    let peakPlugins = 0;
+    const sample = setInterval(() => {
+      let cliEngine = 0;
+      let plugins = 0;
+      const walk = (pid: number) => {
+        const kb = rssKb(pid);
+        if (/plugins\/(docker|random)\/main\.ts|pulumi-resource-/.test(commandOf(pid))) plugins += kb;
+        else cliEngine += kb;
+        childrenOf(pid).forEach(walk);
+      };
+      if (child.pid) walk(child.pid);
+      peakCliEngine = Math.max(peakCliEngine, cliEngine);
+      peakPlugins = Math.max(peakPlugins, plugins);
+    }, 200);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearInterval(sample);
+      if (code !== 0) reject(new Error(`dormer ${args.join(" ")} exited ${code}\n${stdout.slice(-3000)}\n${stderr.slice(-3000)}`));
+      else resolve({ seconds: (Date.now() - started) / 1000, peakCliEngineMb: peakCliEngine / 1024, peakPluginsMb: peakPlugins / 1024, stdout });
+    });
+  });
+}
+
+async function adminSleep(token: string, tenant: string): Promise<void> {
+  const res = await fetch(`${GATEWAY}/admin/tenants/${tenant}/sleep`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+  if (res.status !== 200) throw new Error(`sleep ${tenant}: ${res.status} ${await res.text()}`);
+}
+
+interface Outputs {
+  adminToken: string;
+  tenantKeys: Record<string, string>;
+}
+
+async function outputs(env: Record<string, string>): Promise<Outputs> {
+  return JSON.parse((await dormerOk(["outputs", "--stack", STACK, "--json", "--show-secrets"], env)).stdout) as Outputs;
+}
+
+/** First-byte times of waking one tenant through the gateway, `rounds` times. */
+async function wakeTimes(out: Outputs, id: string, rounds: number): Promise<number[]> {
+  const cookie = await login(GATEWAY, id, out.tenantKeys[id]!);
+  await timedGet(`${siteOf(GATEWAY, id)}/messages?limit=1`, { cookie }); // the first wake also joins the network
+  const times: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    unlessStopped();
+    await adminSleep(out.adminToken, id);
+    await sleep(300);
+    const t = await timedGet(`${siteOf(GATEWAY, id)}/messages?limit=1`, { cookie });
+    if (t.status !== 200) throw new Error(`wake of ${id} answered ${t.status}`);
+    times.push(t.firstByteMs);
+  }
+  await adminSleep(out.adminToken, id);
+  return times;
+}
+
+/** The supervisor container's memory as its cgroup counts it, without the page cache (what `docker stats` shows). */
+async function supervisorMb(): Promise<number> {
+  const s = await docker.getContainer(`${PREFIX}-supervisor`).stats({ stream: false });
+  const cache = (s.memory_stats.stats as Record<string, number> | undefined)?.inactive_file ?? 0;
+  return ((s.memory_stats.usage ?? 0) - cache) / 2 ** 20;
+}
+
+/** The reaper's pass as the supervisor runs it, in this process, against this stack's containers. */
+async function reaperPassMs(awake: string[], passes: number): Promise<number[]> {
+  const redisServer = await startRedis();
+  const redis = new Redis(redisServer.url);
+  try {
+    const engine = new DockerEngine(STACK, "/var/run/docker.sock");
+    const directory = new EngineDirectory(() => engine.discover());
+    await directory.refresh();
+    const metrics = new Metrics();
+    const lock = new RedisWakeLock(redis, `${STACK}:lock:`);
+    const activity = new Activity(redis, `${STACK}:activity`);
+    // Every declared tenant has a recent record, so a pass decides but stops nothing.
+    const now = Date.now();
+    await redis.zadd(`${STACK}:activity`, ...directory.all().flatMap((t) => [now, t.id]));
+    const events = new TenantEvents(redis, `${STACK}:`, new UsageLedger(redis, `${STACK}:`, 1, metrics));
+    const reaper = new Reaper(engine, directory, activity, lock, new Waker(engine, lock, metrics, events), metrics, events);
+    const times: number[] = [];
+    for (let i = 0; i < passes; i++) {
+      const started = process.hrtime.bigint();
+      await reaper.sweep(Date.now());
+      times.push(Number(process.hrtime.bigint() - started) / 1e6);
+    }
+    activity.close();
+    for (const id of awake) {
+      if ((await inspectContainer(`${PREFIX}-tenant-${id}`))?.State.Running !== true) throw new Error(`the reaper stopped ${id}`);
+    }
+    return times;
+  } finally {
+    redis.disconnect();
+    await redisServer.stop();
+  }
+}
+
+/**
+ * `dormer down` for cleanup, in its own process group: a terminal's next ^C must not stop it half way.
+ */
+function cleanupDown(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(CLI, ["down", "--stack", STACK], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"], detached: true });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", (err) => resolve({ code: 1, stderr: err.message }));
+    child.on("close", (code) => resolve({ code: code ?? 1, stderr }));
+  });
+}
+
+/** What a failed `down` left of this stack: its containers, then its networks (each by its stack label). */
+async function removeLeftovers(): Promise<void> {
+  const label = { label: [`dormer.stack=${STACK}`] };
+  for (const c of await docker.listContainers({ all: true, filters: label })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+  for (const n of await docker.listNetworks({ filters: label })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+}
+
+/** Takes the stack down and removes every Docker object labelled with it; true when `down` alone did it. */
+async function cleanUp(env: Record<string, string>): Promise<boolean> {
+  const down = await cleanupDown(env);
+  if (down.code !== 0) console.error(`bench: scale: down exited ${down.code}, removing what is left by label\n${down.stderr.slice(-2000)}`);
+  await removeLeftovers();
+  await removeVolumes();
+  return down.code === 0;
+}
+
+async function removeVolumes(): Promise<void> {
+  const { Volumes } = await docker.listVolumes({ filters: { label: [`dormer.stack=${STACK}`] } });
+  for (const v of Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => undefined);
+}
+
+const verdict = (ok: boolean) => (ok ? "met" : "**missed**");
+const s = (seconds: number) => `${seconds.toFixed(1)} s`;
+
+/** Returns the markdown table of the "1 000 tenants" section. */
+export function scale(opts: ScaleOptions): Promise<string[]> {
+  return stoppable(() => measure(opts));
+}
+
+async function measure(opts: ScaleOptions): Promise<string[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dormer-bench-scale-"));
+  const env = { DORMER_TENANTS_FILE: path.join(dir, "tenants.yaml") };
+  const write = (file: ManyTenantsFile) => fs.writeFileSync(env.DORMER_TENANTS_FILE, toYaml(file));
+  const measured = tenantId(1);
+  const rows: string[] = [];
+  const row = (what: string, value: string, target = "", ok?: boolean) =>
+    rows.push(`| ${what} | ${value} | ${target} | ${ok === undefined ? "" : verdict(ok)} |`);
+  try {
+    // A run that was killed outright (nothing can clean up after SIGKILL) left its stack: start from nothing.
+    await cleanUp(env);
+    // The same tenant's wake on a 3-tenant stack, for the comparison below.
+    console.error("bench: scale: wake on a 3-tenant stack");
+    write(manyTenants(3));
+    await timedCli(["up", "--stack", STACK], env);
+    const small = await wakeTimes(await outputs(env), measured, opts.wakeRounds);
+    await timedCli(["down", "--stack", STACK], env);
+    await removeVolumes();
+
+    const file = manyTenants(opts.tenants);
+    write(file);
+    console.error(`bench: scale: validate, then up of ${opts.tenants} tenants from empty`);
+    const validate = await timedCli(["validate", "--stack", STACK], env);
+    const up = await timedCli(["up", "--stack", STACK], env);
+    const networks = await docker.listNetworks({ filters: { label: [`dormer.stack=${STACK}`] } });
+    const containers = await docker.listContainers({ all: true, filters: { label: [`dormer.stack=${STACK}`, "dormer.role=tenant"] } });
+    if (containers.length !== opts.tenants) throw new Error(`${containers.length} tenant containers, expected ${opts.tenants}`);
+
+    console.error("bench: scale: preview with no change");
+    const same = await timedCli(["preview", "--stack", STACK, "--json"], env);
+    const sameChanges = Object.entries((JSON.parse(same.stdout) as { changeSummary: Record<string, number> }).changeSummary).filter(([op, n]) => op !== "same" && n > 0);
+
+    console.error("bench: scale: one tenant's change");
+    const changed = tenantId(Math.ceil(opts.tenants / 2));
+    write({ ...file, tenants: file.tenants.map((t) => (t.id === changed ? { ...t, limits: { memoryMb: 256 } } : t)) });
+    const onePreview = await timedCli(["preview", "--stack", STACK, "--json"], env);
+    const steps = (JSON.parse(onePreview.stdout) as { steps: { urn: string }[] }).steps;
+    const oneUp = await timedCli(["up", "--stack", STACK], env);
+
+    console.error(`bench: scale: wake among ${opts.tenants}, ${opts.awake} others awake`);
+    const out = await outputs(env);
+    const others = Array.from({ length: opts.awake }, (_, i) => tenantId(opts.tenants - i));
+    for (const id of others) {
+      unlessStopped();
+      const t = await timedGet(`${siteOf(GATEWAY, id)}/messages?limit=1`, { cookie: await login(GATEWAY, id, out.tenantKeys[id]!) });
+      if (t.status !== 200) throw new Error(`waking ${id} answered ${t.status}`);
+    }
+    const large = await wakeTimes(out, measured, opts.wakeRounds);
+    unlessStopped();
+    const supervisor = await supervisorMb();
+    const reaper = await reaperPassMs(others, 20);
+
+    const [small50, large50] = [quantile(small, 0.5), quantile(large, 0.5)];
+    row(`\`dormer validate\` of the ${opts.tenants}-tenant file (whole CLI process)`, s(validate.seconds), "≤ 1 s", validate.seconds <= 1);
+    row(
+      `\`up\` from empty: ${opts.tenants} tenants, ${networks.length} networks, ${containers.length} tenant containers, ${2 * opts.tenants} volumes`,
+      s(up.seconds),
+      "≤ 10 min",
+      up.seconds <= 600,
+    );
+    row("preview, no change", `${s(same.seconds)}, ${sameChanges.length === 0 ? "no changes" : `changes: ${JSON.stringify(sameChanges)}`}`, "≤ 60 s", same.seconds <= 60 && sameChanges.length === 0);
+    const onlyChanged = steps.every((st) => st.urn.includes(`dormer:index:Tenant`) && new RegExp(`::${changed}(-\\w+)?$`).test(st.urn));
+    row(`preview of one tenant's change (memory of ${changed})`, `${s(onePreview.seconds)}, ${steps.length} step(s), ${onlyChanged ? `all of ${changed}` : "**other tenants touched**"}`, "≤ 20 s", onePreview.seconds <= 20 && onlyChanged);
+    row("its up", s(oneUp.seconds), "≤ 30 s", oneUp.seconds <= 30);
+    const peak = Math.max(up.peakCliEngineMb, same.peakCliEngineMb, onePreview.peakCliEngineMb, oneUp.peakCliEngineMb);
+    row(
+      "CLI + engine peak RSS (up from empty; the stand-in plugins apart)",
+      `${peak.toFixed(0)} MB (plugins ${Math.max(up.peakPluginsMb, same.peakPluginsMb).toFixed(0)} MB)`,
+      "≤ 1 GB",
+      peak <= 1024,
+    );
+    row(`wake → first byte of ${measured}, 3-tenant stack`, `p50 ${ms(small50)}, p99 ${ms(quantile(small, 0.99))} (n=${small.length})`);
+    row(`the same among ${opts.tenants} (${opts.awake} others awake)`, `p50 ${ms(large50)}, p99 ${ms(quantile(large, 0.99))} (n=${large.length})`);
+    row("wake p50 ratio", `${(large50 / small50).toFixed(2)}×`, "≤ 1.15×", large50 / small50 <= 1.15);
+    row(`supervisor memory, ${opts.tenants} declared, ${opts.awake + 1} woken`, `${supervisor.toFixed(0)} MB`, "< 150 MB", supervisor < 150);
+    row(`reaper pass, ${opts.tenants} declared, ${opts.awake} awake`, `p50 ${ms(quantile(reaper, 0.5))}, max ${ms(Math.max(...reaper))} (n=${reaper.length})`, "≤ 100 ms", Math.max(...reaper) <= 100);
+  } finally {
+    console.error("bench: scale: down");
+    const started = Date.now();
+    if (await cleanUp(env)) row("`down` of all of it", s((Date.now() - started) / 1000));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return [`| what | measured | target | |`, `|---|---|---|---|`, ...rows];
+}
