@@ -2,6 +2,7 @@
 // the error map in tenants-file.ts so every problem reads the same way.
 import { z } from "zod";
 import { TENANT_APP_PORT } from "../runtime/engine/labels";
+import { PORT_SEPARATOR } from "../runtime/http/origins";
 import { SECRET_NAME, SECRET_NAME_RULE } from "./tenant-secrets";
 
 /**
@@ -80,10 +81,16 @@ const PlanName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, {
 });
 
 // 3-32 chars, a DNS label and a Docker name fragment, so names built from it are valid for containers,
-// networks, volumes and hostnames.
-export const TenantId = z.string().regex(/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, {
-  error: 'must be 3-32 lowercase letters, digits and "-", starting with a letter and not ending with "-"',
-});
+// networks, volumes and hostnames. No "--": `<id>--<port>.<base>` is the host name of a tenant's extra port
+// (runtime/http/origins.ts), and an id holding "--" could be read as another tenant's port.
+export const TenantId = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, {
+    error: 'must be 3-32 lowercase letters, digits and "-", starting with a letter and not ending with "-"',
+  })
+  .refine((id) => !id.includes(PORT_SEPARATOR), {
+    error: `must not contain "${PORT_SEPARATOR}": <id>${PORT_SEPARATOR}<port>.<tenantBaseDomain> is the host name of a tenant's extra port`,
+  });
 
 const EnvName = z
   .string()

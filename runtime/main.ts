@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     directory,
     sessions,
     signInCodes: new SignInCodes(redis, config.stack),
-    origins: new Origins(config.publicUrl, config.tenantBaseDomain, (host) => directory.byHostname(host)?.id),
+    origins: new Origins(config.publicUrl, config.tenantBaseDomain, (host) => directory.byHostname(host)?.id, (tenant) => directory.get(tenant)?.ports ?? []),
     identity: identitySource(config, directory),
     waker,
     proxy,

@@ -46,8 +46,11 @@ export function signInRouter(deps: AuthDeps, wrap: Wrap): Router {
     else if (deps.identity.login) res.redirect(302, "/auth/login");
     else res.status(401).json({ error: "unauthenticated", message: "sign in through Cloudflare Access" });
   }));
-  /** A declared host name of the tenant typed in the form, to return to after sign-in; anything else is dropped. */
-  const returnHost = (tenant: string | undefined, host: unknown) => (tenant ? deps.origins.ownHostOf(tenant, host) : undefined);
+  /**
+   * A host name of the tenant's in the form (one it declared of its own, or a declared port's), to return
+   * to after sign-in; anything else is dropped.
+   */
+  const returnHost = (tenant: string | undefined, host: unknown) => (tenant ? deps.origins.returnHostOf(tenant, host) : undefined);
   const formTarget = (host: string | undefined) => (host ? deps.origins.hostOrigin(host) : undefined);
 
   router.get("/auth/login", (req, res) => {
@@ -97,7 +100,7 @@ export function signInRouter(deps: AuthDeps, wrap: Wrap): Router {
     const { identity } = result;
     await attempt.succeeded();
     const code = await deps.signInCodes.create({ identity, next: safeNext(req.body?.next) });
-    // Back to the host name the sign-in started on when it is one of this tenant's own, else its `<id>.<base>`.
+    // Back to the host name the sign-in started on when it is one of this tenant's, else its `<id>.<base>`.
     const callback = deps.origins.tenantUrl(identity.tenant, `/_dormer/auth/callback?code=${code}`, returnHost(identity.tenant, req.body?.host));
     log.info("login", { tenant: identity.tenant, user: identity.user, from });
     res.set("Cache-Control", "no-store");
@@ -121,9 +124,13 @@ export function tenantAuthRouter(deps: AuthDeps, wrap: Wrap): Router {
     // Consumed whatever happens next: a code shown to the wrong origin is burnt, not left to be retried.
     const signIn = await deps.signInCodes.consume(str(req.query.code) ?? "");
     res.set({ "Cache-Control": "no-store", "Referrer-Policy": "no-referrer" });
-    const declared = signIn?.identity.tenant === tenant ? deps.directory.get(tenant) : undefined;
+    const port = res.locals.port as number | undefined;
+    const found = signIn?.identity.tenant === tenant ? deps.directory.get(tenant) : undefined;
+    // A port's host name gets a session only for a port the tenant declares: no cookie for an origin that serves nothing.
+    const declared = found && (port === undefined || found.ports.includes(port)) ? found : undefined;
     if (!signIn || !declared) {
-      log.warn("sign-in code rejected", { tenant, from: deps.clients.of(req).ip, reason: !signIn ? "unknown, used or expired" : signIn.identity.tenant !== tenant ? "for another tenant" : "tenant not declared" });
+      const reason = !signIn ? "unknown, used or expired" : signIn.identity.tenant !== tenant ? "for another tenant" : !found ? "tenant not declared" : "for a port the tenant does not declare";
+      log.warn("sign-in code rejected", { tenant, from: deps.clients.of(req).ip, reason });
       if (json) res.status(400).json({ error: "sign_in_code_invalid", message: "the sign-in code is unknown, used, expired or for another tenant", login: loginUrl(tenant) });
       else deps.sendPage(res, 400, signInFailedPage(loginUrl(tenant)));
       return;

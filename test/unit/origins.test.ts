@@ -39,10 +39,42 @@ describe("origins: which site a Host names", () => {
 
     it("are where a sign-in returns, on the platform's scheme and port, only for their own tenant", () => {
       assert.equal(withHosts.tenantUrl("acme", "/_dormer/auth/callback?code=x", "files.acme.com"), "http://files.acme.com:8088/_dormer/auth/callback?code=x");
-      assert.equal(withHosts.ownHostOf("acme", "files.acme.com"), "files.acme.com");
-      assert.equal(withHosts.ownHostOf("globex", "files.acme.com"), undefined);
-      assert.equal(withHosts.ownHostOf("acme", "evil.test"), undefined);
-      assert.equal(withHosts.ownHostOf("acme", ["files.acme.com"]), undefined);
+      assert.equal(withHosts.returnHostOf("acme", "files.acme.com"), "files.acme.com");
+      assert.equal(withHosts.returnHostOf("globex", "files.acme.com"), undefined);
+      assert.equal(withHosts.returnHostOf("acme", "evil.test"), undefined);
+      assert.equal(withHosts.returnHostOf("acme", ["files.acme.com"]), undefined);
+    });
+  });
+
+  describe("a tenant's extra ports: `<id>--<port>.<base>`", () => {
+    const ports: Record<string, number[]> = { acme: [9090] };
+    const withPorts = new Origins("http://127.0.0.1:8088", "localhost", () => undefined, (tenant) => ports[tenant] ?? []);
+
+    it("are that tenant's origin with the port, in any case, with or without the gateway's port", () => {
+      assert.deepEqual(withPorts.of("acme--9090.localhost:8088"), { kind: "tenant", tenant: "acme", port: 9090 });
+      assert.deepEqual(withPorts.of("ACME--9090.localhost"), { kind: "tenant", tenant: "acme", port: 9090 });
+      assert.deepEqual(prod.of("acme--1.tenants.example.net"), { kind: "tenant", tenant: "acme", port: 1 });
+      assert.deepEqual(prod.of("my-app--65535.tenants.example.net"), { kind: "tenant", tenant: "my-app", port: 65535 });
+    });
+
+    it("are classified by form alone: an undeclared port is still that tenant's, refused once the caller is known", () => {
+      assert.deepEqual(withPorts.of("acme--9091.localhost"), { kind: "tenant", tenant: "acme", port: 9091 });
+      assert.deepEqual(withPorts.of("acme--8080.localhost"), { kind: "tenant", tenant: "acme", port: 8080 });
+    });
+
+    it("name no site when the port is no port, is written two ways, or the id holds the separator", () => {
+      for (const host of ["acme--0.localhost", "acme--09090.localhost", "acme--65536.localhost", "acme--123456.localhost", "acme--x.localhost", "acme--.localhost", "a--b--9090.localhost", "acme---9090.localhost", "--9090.localhost", "acme--9090.a.localhost"]) {
+        assert.deepEqual(withPorts.of(host), { kind: "unknown" }, host);
+      }
+    });
+
+    it("have one host name per port, where a sign-in returns only for a port the tenant declares", () => {
+      assert.equal(withPorts.portHost("acme", 9090), "acme--9090.localhost");
+      assert.equal(withPorts.tenantUrl("acme", "/_dormer/auth/callback?code=x", "acme--9090.localhost"), "http://acme--9090.localhost:8088/_dormer/auth/callback?code=x");
+      assert.equal(withPorts.returnHostOf("acme", "acme--9090.localhost:8088"), "acme--9090.localhost");
+      assert.equal(withPorts.returnHostOf("acme", "acme--9091.localhost"), undefined);
+      assert.equal(withPorts.returnHostOf("globex", "acme--9090.localhost"), undefined);
+      assert.equal(withPorts.returnHostOf("acme", "acme.localhost"), undefined, "the tenant's main origin is the default, not a return host");
     });
   });
 

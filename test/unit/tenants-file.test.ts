@@ -107,6 +107,11 @@ describe("tenants file", () => {
       ["id not a string", file(["{ id: 42, plan: free }"]), ["tenants[0]: id: must be a string"]],
       ["id with capitals", file(["{ id: Acme, plan: free }"]), [`tenants[0] (Acme): id: ${ID_RULE}`]],
       ["id too short", file(["{ id: ab, plan: free }"]), [`tenants[0] (ab): id: ${ID_RULE}`]],
+      [
+        "id with the port separator",
+        file(["{ id: acme--9090, plan: free }"]),
+        ['tenants[0] (acme--9090): id: must not contain "--": <id>--<port>.<tenantBaseDomain> is the host name of a tenant\'s extra port'],
+      ],
       ["missing plan", file(["{ id: acme }"]), ["tenants[0] (acme): plan: is required"]],
       [
         "unknown plan, close",
