@@ -75,6 +75,11 @@ async function route(parts, req, res, pathname, query) {
     if (req.method === 'DELETE') return parts.files.remove(name, res);
     return parts.files.get(name, res);
   }
+  if (pathname === '/whoami') {
+    allow(req, ['GET']);
+    // The port the request came in on: an extra port (tenants.yaml `ports`) answers as itself.
+    return sendJson(res, 200, { tenant: parts.tenantId, user, port: req.socket.localPort });
+  }
   if (pathname === '/messages') {
     allow(req, ['GET', 'POST']);
     if (req.method === 'POST') return postMessage(parts.history, user, req, res);

@@ -7,6 +7,8 @@
  *
  * @typedef {object} Config
  * @property {number} port            PORT, default 8080 (0 picks a free port; tests use it)
+ * @property {number[]} extraPorts    DORMER_PORTS, default none: comma-separated ports (tenants.yaml `ports`)
+ *                                    also served, the same app on each
  * @property {string} host            HOST, default 0.0.0.0
  * @property {string} tenantId        DORMER_TENANT_ID, required: the only tenant this container serves
  * @property {string} filesDir        FILES_DIR, default /data/files (the files volume)
@@ -24,6 +26,7 @@ function loadConfig(env) {
   if (!tenantId) throw new Error('DORMER_TENANT_ID: must be set to the tenant this container serves');
   return {
     port: intSetting(env, 'PORT', 8080, 0, 65535),
+    extraPorts: portList(env, 'DORMER_PORTS'),
     host: env.HOST || '0.0.0.0',
     tenantId,
     filesDir: env.FILES_DIR || '/data/files',
@@ -47,6 +50,23 @@ function intSetting(env, name, fallback, min, max) {
     throw new Error(`${name}: must be an integer from ${min} to ${max}, got "${raw}"`);
   }
   return value;
+}
+
+/**
+ * @param {NodeJS.ProcessEnv} env
+ * @param {string} name
+ * @returns {number[]}
+ */
+function portList(env, name) {
+  const raw = (env[name] || '').trim();
+  if (!raw) return [];
+  return raw.split(',').map((item) => {
+    const port = Number(item.trim());
+    if (!/^\d+$/.test(item.trim()) || port < 1 || port > 65535) {
+      throw new Error(`${name}: must be comma-separated ports from 1 to 65535, got "${raw}"`);
+    }
+    return port;
+  });
 }
 
 module.exports = { loadConfig };

@@ -20,12 +20,15 @@ async function main() {
   /** @type {import('./app').Parts} */
   const parts = { tenantId: config.tenantId, files, history, sockets: new Set() };
 
-  const server = http.createServer(createHandler(parts));
-  server.on('upgrade', createUpgradeHandler(parts));
-  server.listen(config.port, config.host, () => {
-    const address = /** @type {import('net').AddressInfo} */ (server.address());
-    log('info', 'listening', { host: config.host, port: address.port, tenant: config.tenantId });
+  // The app port and each extra one get the same app: one server each, so a request knows its port.
+  const wanted = [config.port, ...config.extraPorts];
+  const servers = wanted.map(() => {
+    const server = http.createServer(createHandler(parts));
+    server.on('upgrade', createUpgradeHandler(parts));
+    return server;
   });
+  const ports = await Promise.all(servers.map((server, i) => listen(server, wanted[i], config.host)));
+  log('info', 'listening', { host: config.host, port: ports[0], extraPorts: ports.slice(1), tenant: config.tenantId });
 
   let stopping = false;
   const shutdown = (/** @type {string} */ signal) => {
@@ -38,7 +41,7 @@ async function main() {
       process.exit(0);
     }, SHUTDOWN_TIMEOUT_MS).unref();
     // Stop accepting, let in-flight requests finish, and drop idle keep-alive links so close() returns.
-    server.close(() => {
+    Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve)))).then(() => {
       history.close().then(
         () => {
           log('info', 'stopped', { signal });
@@ -50,11 +53,27 @@ async function main() {
         },
       );
     });
-    server.closeIdleConnections();
+    for (const server of servers) server.closeIdleConnections();
     for (const socket of parts.sockets) socket.close(1001, 'server shutting down');
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+}
+
+/**
+ * @param {http.Server} server
+ * @param {number} port
+ * @param {string} host
+ * @returns {Promise<number>} the port it listens on
+ */
+function listen(server, port, host) {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(/** @type {import('net').AddressInfo} */ (server.address()).port);
+    });
+  });
 }
 
 main().catch((err) => {

@@ -5,7 +5,8 @@ import path from 'path';
 import http from 'http';
 import type { Socket } from 'net';
 import { waitFor } from '../support/poll';
-import { startApp, tempDirs, Dirs, APP } from './harness';
+import { freePort } from '../support/ports';
+import { startApp, tempDirs, Dirs, APP, IDENTITY } from './harness';
 
 describe('tenant app: start and stop', () => {
   let dirs: Dirs;
@@ -52,6 +53,29 @@ describe('tenant app: start and stop', () => {
     const run = spawnSync(process.execPath, [APP], { env, encoding: 'utf8', timeout: 10_000 });
     assert.equal(run.status, 1);
     assert.match(run.stdout, /PORT: must be an integer/);
+  });
+
+  it('serves the same app on each port of DORMER_PORTS, and says which port a request came in on', async () => {
+    const extra = [await freePort(), await freePort()];
+    const app = await startApp(dirs, { DORMER_PORTS: extra.join(',') });
+    try {
+      assert.deepEqual(app.logs.find((l) => l.msg === 'listening')?.extraPorts, extra);
+      for (const port of [app.port, ...extra]) {
+        const res = await fetch(`http://127.0.0.1:${port}/whoami`, { headers: IDENTITY });
+        assert.equal(res.status, 200);
+        assert.deepEqual(await res.json(), { tenant: 'acme', user: 'alice', port });
+      }
+      assert.equal((await fetch(`http://127.0.0.1:${extra[0]}/whoami`)).status, 401, 'the same identity rules on an extra port');
+    } finally {
+      assert.equal(await app.stop(), 0, 'every server closes on SIGTERM');
+    }
+  });
+
+  it('refuses to start with a bad DORMER_PORTS, naming the variable', () => {
+    const env = { ...process.env, PORT: '0', DORMER_PORTS: '9090,http', DORMER_TENANT_ID: 'acme', FILES_DIR: dirs.files, DATA_DIR: dirs.data };
+    const run = spawnSync(process.execPath, [APP], { env, encoding: 'utf8', timeout: 10_000 });
+    assert.equal(run.status, 1);
+    assert.match(run.stdout, /DORMER_PORTS: must be comma-separated ports/);
   });
 
   it('passes its own health check script', async () => {
