@@ -43,6 +43,8 @@ function containerEnv(id: string, spec: TenantSpec, secrets: pulumi.Output<Recor
     PORT: String(TENANT_APP_PORT),
     FILES_DIR: "/data/files",
     DATA_DIR: "/data/state",
+    // The extra ports the default app also serves; set only when there are some, so no other tenant changes.
+    ...(spec.ports.length ? { DORMER_PORTS: spec.ports.join(",") } : {}),
   }).map(([k, v]) => `${k}=${v}`);
   if (!hasSecrets(spec)) return plain;
   // checkSecretsSet (Platform) has made sure every name is there.

@@ -105,6 +105,22 @@ describe("unit: the platform's shape under mocks", function () {
       assert.equal(c.inputs.restart, "unless-stopped");
     });
 
+    it("tells a tenant's app its extra ports, and no other tenant anything new", () => {
+      const acme = unwrap(find(all, "docker:index/container:Container", "acme").inputs.envs) as string[];
+      assert.ok(acme.includes("DORMER_PORTS=9090"), acme.join(" "));
+      const globex = unwrap(find(all, "docker:index/container:Container", "globex").inputs.envs) as string[];
+      assert.ok(!globex.some((e) => e.startsWith("DORMER_PORTS=")), globex.join(" "));
+    });
+
+    it("lets each extra port's host name through the gateway to the supervisor", () => {
+      const names = /server_name (~\^\[a-z0-9\][^ ;]*)/.exec(nginxConf(all))?.[1];
+      assert.ok(names, "the tenants' server_name regex");
+      const regex = new RegExp(names.slice(1));
+      assert.ok(regex.test("acme--9090.localhost"));
+      assert.ok(regex.test("acme.localhost"));
+      assert.ok(!regex.test("acme--9090.a.localhost"));
+    });
+
     it("puts a free-plan tenant alone on its own internal network, with no published ports", () => {
       const net = find(all, "docker:index/network:Network", "globex-net");
       assert.equal(net.inputs.internal, true);
