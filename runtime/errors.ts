@@ -68,6 +68,14 @@ export class UpstreamTimeoutError extends DormerError {
   }
 }
 
+/** A tenant's port host (`<id>--<port>.<base>`) for a port tenants.yaml does not list for it. */
+export class PortNotDeclaredError extends DormerError {
+  constructor(tenant: string, port: number, declared: readonly number[], appOrigin: string) {
+    const listed = declared.length ? `its extra ports are ${declared.join(", ")}` : "it declares no extra ports";
+    super(404, "port_not_declared", `tenant ${tenant} does not serve port ${port}: ${listed} (tenants.yaml ports); its app is at ${appOrigin}`, { tenant, port, ports: [...declared] });
+  }
+}
+
 const API_KEY_REFUSALS = {
   malformed: "the API key is not of the form dormer_<id>_<secret>",
   unknown: "the API key is not valid for this tenant",

@@ -19,6 +19,8 @@ import { Waker } from "../wake/waker";
 import { WatchdogHistory } from "../wake/watchdog-history";
 import { TenantEvents } from "../observe/tenant-events";
 import { UsageSources, daysAsked, usageReport } from "./usage-report";
+import { Origins } from "./origins";
+import { portOrigins } from "./tenant-ports";
 
 export interface AdminDeps extends UsageSources {
   adminToken: string;
@@ -37,6 +39,7 @@ export interface AdminDeps extends UsageSources {
   clients: ClientAddresses;
   apiKeys: ApiKeys;
   disk: DiskWatch;
+  origins: Origins;
 }
 
 /** Tenants read at once for the overview: bounded, so a thousand tenants do not open a thousand store calls. */
@@ -100,6 +103,8 @@ export function adminRouter(deps: AdminDeps): Router {
     limits: limits(t),
     /** Its own host names, served as `<id>.<base>` is. */
     hostnames: t.hostnames,
+    /** Its extra ports (tenants.yaml `ports`), each with the origin it is reached on. */
+    ports: portOrigins(deps.origins, t),
     /** Its disk's last reading (usedBytes of capacityBytes, percent); null without a disk fence or before the first. */
     disk: deps.disk.reading(t.id) ?? null,
   });

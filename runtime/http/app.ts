@@ -25,6 +25,7 @@ import { waitingPage } from "../pages/waiting";
 import { Origins, PLATFORM_PREFIX, safeNext } from "./origins";
 import { pageHeaders, pageSender } from "./page-headers";
 import { TenantProxy } from "./proxy";
+import { atPort, portOrigins, portToServe } from "./tenant-ports";
 import { wakeTiming } from "./server-timing";
 import { DailyQuota } from "../wake/quota";
 import { ApiKeys } from "../sessions/api-keys";
@@ -148,15 +149,19 @@ export function createServer(deps: AppDeps): http.Server {
     res.status(404).json({ error: "not_found", message: `tenants are served on their own origins, ${deps.origins.tenantOrigin("<id>")}` });
   });
 
-  /** Proves who is asking on a tenant's origin, or answers for them: sign-in redirect for browsers, 401 otherwise. */
+  /**
+   * Proves who is asking on a tenant's origin, or answers for them: sign-in redirect for browsers, 401
+   * otherwise; on a port's host name, a port the tenant does not declare is refused (PortNotDeclaredError).
+   */
   const gate = async (req: Request, res: Response): Promise<{ identity: Identity; tenant: DeclaredTenant } | undefined> => {
     const hostTenant = res.locals.tenant as string;
-    const ownHost = res.locals.ownHost as string | undefined;
+    const port = res.locals.port as number | undefined;
+    const returnHost = (res.locals.ownHost as string | undefined) ?? (port === undefined ? undefined : deps.origins.portHost(hostTenant, port));
     const { identity, setCookies } = await identify(req, deps, hostTenant);
     for (const cookie of setCookies) res.append("Set-Cookie", cookie);
     if (!identity) {
-      // On a tenant's own host name the sign-in comes back there: its session cookie is that origin's.
-      const back = { tenant: hostTenant, next: safeNext(req.originalUrl), ...(ownHost ? { host: ownHost } : {}) };
+      // On a tenant's own host name or a port's, the sign-in comes back there: its session cookie is that origin's.
+      const back = { tenant: hostTenant, next: safeNext(req.originalUrl), ...(returnHost ? { host: returnHost } : {}) };
       const login = deps.identity.login
         ? deps.origins.platformUrl(`/auth/login?${new URLSearchParams(back)}`)
         : undefined;
@@ -169,6 +174,8 @@ export function createServer(deps: AppDeps): http.Server {
       res.status(403).json({ error: "tenant_unknown", message: `tenant ${identity.tenant} is not declared` });
       return undefined;
     }
+    // Before any wake or quota: a port the tenant does not declare is refused to its own members too.
+    portToServe(deps.origins, tenant, port);
     return { identity, tenant };
   };
 
@@ -190,6 +197,9 @@ export function createServer(deps: AppDeps): http.Server {
       user: identity.user,
       tenantState: tenant ? await tenantState(deps, tenant) : "asleep",
       wakeError: tenant ? deps.waker.lastError(tenant.id) : undefined,
+      // The container port this origin reaches, and every extra port with the origin it is reached on.
+      port: tenant ? portToServe(deps.origins, tenant, res.locals.port as number | undefined) : undefined,
+      ports: tenant ? portOrigins(deps.origins, tenant) : [],
     });
   }));
   // A tenant's members see what it used and what is left of today's quota (never another tenant's).
@@ -239,9 +249,11 @@ export function createServer(deps: AppDeps): http.Server {
     const client = deps.clients.of(req);
     const serve = async (resent: boolean): Promise<void> => {
       const { tenant: serving, ready } = await readyThroughReplacement(deps.waker, deps.directory, tenant);
+      // A replacement's declaration decides again: it may have dropped the port.
+      const address = atPort(ready.address, portToServe(deps.origins, serving, res.locals.port as number | undefined));
       // Sent once more, at most: the first attempt found the app gone before it read the request.
       const again = resent ? undefined : () => void serve(true).catch((err) => sendError(res, err));
-      deps.proxy.forward(req, res, serving, identity, ready.address, client, wakeTiming(ready), again);
+      deps.proxy.forward(req, res, serving, identity, address, client, wakeTiming(ready), again);
     };
     await serve(false);
   }));
@@ -253,6 +265,7 @@ export function createServer(deps: AppDeps): http.Server {
     } else if (origin.kind === "tenant") {
       res.locals.tenant = origin.tenant;
       res.locals.ownHost = origin.ownHost;
+      res.locals.port = origin.port;
       site(req, res, next);
     } else {
       res.status(421).json({ error: "unknown_host", message: "no site of this platform is served at this host name" });
@@ -295,13 +308,15 @@ async function upgrade(
     if (!identity) return refuse(401);
     const declared = await tenantOf(identity, true);
     if (!declared) return refuse(403);
+    portToServe(deps.origins, declared, origin.port);
     release = deps.connections.claim(declared, "websocket");
     await deps.quota.charge(declared);
     deps.usage.add(declared.id, "requests", 1);
     const { tenant, ready } = await readyThroughReplacement(deps.waker, deps.directory, declared);
+    const address = atPort(ready.address, portToServe(deps.origins, tenant, origin.port));
     deps.activity.socketOpened(tenant.id);
     watch = apiKey === undefined ? undefined : deps.keyedTunnels.watch(apiKey);
-    await deps.proxy.upgrade(req, socket, head, tenant, identity, ready.address, deps.clients.of(req), wakeTiming(ready), watch?.signal);
+    await deps.proxy.upgrade(req, socket, head, tenant, identity, address, deps.clients.of(req), wakeTiming(ready), watch?.signal);
     deps.activity.socketClosed(tenant.id);
   } catch (err) {
     const { status, body } = toHttp(err);
