@@ -40,6 +40,10 @@ export interface TestTenantOptions {
   lightSleepSeconds?: number;
   /** Host names of the tenant's own (tenants.yaml `hostnames`). */
   hostnames?: string[];
+  /** Extra ports (tenants.yaml `ports`): labelled, and served by the app through DORMER_PORTS, as the program does. */
+  ports?: number[];
+  /** The extra ports the app really listens on, when a test needs them to differ from `ports`. */
+  servedPorts?: number[];
   /** Files and data on a disk of this many MiB of the host's disk driver (scripts/disk-driver.sh), as the program declares it. */
   diskMb?: number;
 }
@@ -69,11 +73,18 @@ export async function declareTenant(stack: string, id: string, opts: TestTenantO
       await docker.createVolume({ Name: onDisk(kind), Driver: "dormer-disk", DriverOpts: { disk: diskName(`dormer-${stack}`, id), owner: "10001:10001" }, Labels: volumeLabels });
     }
   }
+  const served = opts.servedPorts ?? opts.ports ?? [];
   await docker.createContainer({
     name: base,
     Image: tenantAppImage(),
     ...(opts.command ? { Cmd: opts.command } : {}),
-    Env: [`DORMER_TENANT_ID=${id}`, `PORT=${TENANT_APP_PORT}`, "FILES_DIR=/data/files", "DATA_DIR=/data/state"],
+    Env: [
+      `DORMER_TENANT_ID=${id}`,
+      `PORT=${TENANT_APP_PORT}`,
+      "FILES_DIR=/data/files",
+      "DATA_DIR=/data/state",
+      ...(served.length ? [`DORMER_PORTS=${served.join(",")}`] : []),
+    ],
     Labels: tenantLabels(
       stack,
       declaredTenant(id, {
@@ -89,6 +100,7 @@ export async function declareTenant(stack: string, id: string, opts: TestTenantO
         dailyRequestQuota: opts.dailyRequestQuota ?? "unlimited",
         members: opts.members ?? [],
         hostnames: opts.hostnames ?? [],
+        ports: opts.ports ?? [],
         accessKeySha256: crypto.createHash("sha256").update(key).digest("hex"),
         ...(opts.pidsLimit === undefined ? {} : { pidsLimit: opts.pidsLimit }),
         ...(opts.lightSleepSeconds === undefined ? {} : { lightSleepSeconds: opts.lightSleepSeconds, memoryMb: opts.memoryMb ?? 256 }),
