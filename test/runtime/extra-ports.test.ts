@@ -111,6 +111,14 @@ describe("runtime: a tenant's extra ports (real supervisor, gateway, Redis, Dock
     await assert.rejects(socket(alpha, 9091, { cookie: alphaCookie }), /HTTP\/1\.1 502/);
   });
 
+  it("answers 502 naming the tenant for a declared port its app does not listen on", async () => {
+    const res = await asJson(await fetch(onPort(alpha, 9091, "/whoami"), { headers: { cookie: alphaCookie } }));
+    assert.equal(res.status, 502);
+    assert.equal(res.body.error, "upstream_error");
+    assert.match(String(res.body.message), /tenant alpha could not be reached: ECONNREFUSED/);
+    assert.equal((await fetch(onPort(alpha, 9090, "/whoami"), { headers: { cookie: alphaCookie } })).status, 200, "its other ports are still served");
+  });
+
   it("refuses a port the tenant does not declare, naming its ports, once the caller is known", async () => {
     for (const port of [9092, 8080]) {
       const res = await asJson(await fetch(onPort(alpha, port, "/whoami"), { headers: { cookie: alphaCookie } }));
