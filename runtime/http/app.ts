@@ -308,6 +308,7 @@ async function upgrade(
     if (!identity) return refuse(401);
     const declared = await tenantOf(identity, true);
     if (!declared) return refuse(403);
+    // As gate(): an undeclared port is refused before any connection, quota or wake.
     portToServe(deps.origins, declared, origin.port);
     release = deps.connections.claim(declared, "websocket");
     await deps.quota.charge(declared);
