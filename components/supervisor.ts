@@ -25,6 +25,10 @@ export interface SupervisorArgs {
 }
 
 export const SUPERVISOR_PORT = 8080;
+/** How long a stopping supervisor may take to answer what it holds (runtime DORMER_DRAIN_SECONDS). */
+export const SUPERVISOR_DRAIN_SECONDS = 10;
+/** Docker's wait before it kills a container being removed: past the drain and the last flush after it. */
+const STOP_GRACE_SECONDS = SUPERVISOR_DRAIN_SECONDS + 5;
 
 /**
  * The runtime: wakes, proxies to and puts to sleep the tenants the program declared. It finds them by their
@@ -50,6 +54,7 @@ export class Supervisor extends pulumi.ComponentResource {
       // Listens there (and on 127.0.0.1, for its health check) only, never on a tenant network it joins.
       DORMER_LISTEN_NETWORK: args.network,
       DORMER_TRUSTED_PROXIES: args.trustedProxies.join(","),
+      DORMER_DRAIN_SECONDS: String(SUPERVISOR_DRAIN_SECONDS),
       ...(args.maxIdleTimeoutSeconds ? { DORMER_MAX_IDLE_TIMEOUT_SECONDS: String(args.maxIdleTimeoutSeconds) } : {}),
       ...(args.pausedMemoryMb === undefined ? {} : { DORMER_PAUSED_MEMORY_MB: String(args.pausedMemoryMb) }),
       ...(args.access ? { DORMER_ACCESS_TEAM_DOMAIN: args.access.teamDomain, DORMER_ACCESS_AUDIENCE: args.access.audience } : {}),
@@ -66,6 +71,8 @@ export class Supervisor extends pulumi.ComponentResource {
         // Holding the Docker socket is equivalent to root on the host: see docs/security.md.
         volumes: [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" }],
         ulimits: [{ name: "nofile", soft: args.openFiles, hard: args.openFiles }],
+        // Removed (replaced or brought down), it gets SIGTERM and drains; Docker must not kill it mid-drain.
+        destroyGraceSeconds: STOP_GRACE_SECONDS,
         healthcheck: {
           tests: ["CMD", "node", "-e", `require('http').get('http://127.0.0.1:${SUPERVISOR_PORT}/live',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))`],
           interval: "5s",

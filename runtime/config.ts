@@ -29,6 +29,8 @@ const Schema = z
     DORMER_REAPER_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
     // Below the gateway's proxy_read_timeout (3600 s), so the supervisor's limit is the one that applies.
     DORMER_TUNNEL_IDLE_SECONDS: z.coerce.number().int().min(1).max(3000).default(600),
+    // The container's stop grace (components/supervisor.ts) is longer, so Docker never kills a drain.
+    DORMER_DRAIN_SECONDS: z.coerce.number().int().min(1).max(300).default(10),
     DORMER_EXHAUSTED_EXIT_SECONDS: z.coerce.number().int().min(1).default(30),
     DORMER_DISK_CHECK_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
     DORMER_WATCHDOG_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
@@ -93,6 +95,11 @@ export interface RuntimeConfig {
   diskCheckSeconds: number;
   /** A WebSocket (or other upgraded tunnel) with no byte either way for this long is closed. */
   tunnelIdleSeconds: number;
+  /**
+   * After SIGTERM, how long requests already taken (held wakes included) may take to finish before the
+   * supervisor exits anyway; its WebSockets are closed with 1012 at once.
+   */
+  drainSeconds: number;
   /** Out of file descriptors this long, the supervisor exits so its restart policy restarts it. */
   exhaustedExitSeconds: number;
   /** Probes of awake tenants: every intervalMs, failed past timeoutMs, restarted after `failures` in a row. */
@@ -148,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     reaperIntervalMs: e.DORMER_REAPER_INTERVAL_MS,
     diskCheckSeconds: e.DORMER_DISK_CHECK_SECONDS,
     tunnelIdleSeconds: e.DORMER_TUNNEL_IDLE_SECONDS,
+    drainSeconds: e.DORMER_DRAIN_SECONDS,
     exhaustedExitSeconds: e.DORMER_EXHAUSTED_EXIT_SECONDS,
     watchdog: { intervalMs: e.DORMER_WATCHDOG_INTERVAL_MS, timeoutMs: e.DORMER_WATCHDOG_TIMEOUT_MS, failures: e.DORMER_WATCHDOG_FAILURES },
     trustedProxies: listOf(e.DORMER_TRUSTED_PROXIES),

@@ -13,6 +13,7 @@ import { Descriptors } from "./observe/descriptors";
 import { DiskWatch } from "./observe/disk-watch";
 import { Metrics } from "./observe/metrics";
 import { ConnectionLimiter } from "./http/connections";
+import { Drain } from "./http/drain";
 import { TenantProxy } from "./http/proxy";
 import { DailyQuota } from "./wake/quota";
 import { Reaper } from "./wake/reaper";
@@ -87,7 +88,8 @@ async function main(): Promise<void> {
   const events = new TenantEvents(redis, prefix, usage);
   const waker = new Waker(engine, lock, metrics, events, holds);
   const activity = new Activity(redis, `${prefix}activity`);
-  const proxy = new TenantProxy(metrics, usage, (tenant) => waker.forget(tenant), { tunnelIdleMs: config.tunnelIdleSeconds * 1000 });
+  const drain = new Drain();
+  const proxy = new TenantProxy(metrics, usage, (tenant) => waker.forget(tenant), { tunnelIdleMs: config.tunnelIdleSeconds * 1000, leaving: drain.signal });
   const sessions = new Sessions({
     key: config.sessionKey,
     stack: config.stack,
@@ -147,9 +149,10 @@ async function main(): Promise<void> {
     // would let anyone lock a tenant's programs out by sending bad keys.
     apiKeyThrottle: new LoginThrottle(redis, `${prefix}api-key-`, { ...config.apiKeyThrottle, perTenant: Number.MAX_SAFE_INTEGER }),
     disk,
+    drain,
   });
   const hosts = ["127.0.0.1", ...(config.listenNetwork ? await listenAddresses(engine, config.listenNetwork) : [])];
-  await listenOn(server, config.port, hosts, (err) => {
+  const stopAccepting = await listenOn(server, config.port, hosts, (err) => {
     if (!descriptors.noteError(err)) throw err;
   });
   const unstuck = descriptors.exitWhenStuck(config.exhaustedExitSeconds * 1000, (state) => {
@@ -158,23 +161,41 @@ async function main(): Promise<void> {
   });
   log.info("supervisor listening", { hosts, port: config.port, stack: config.stack, publicUrl: config.publicUrl, tenantBaseDomain: config.tenantBaseDomain, identity: config.identity, tenants: directory.all().length });
 
+  /**
+   * A drain, not a drop (a rolling replacement stops one supervisor while another serves): no new
+   * connection is accepted, /live and /ready say draining, WebSockets get 1012 and every request already
+   * taken, held wakes included, is answered within drainSeconds; then the background work and the store
+   * connection end. Redis stays up until then: a held wake still needs its lock.
+   */
   const shutdown = (signal: string) => {
-    log.info("shutting down", { signal });
+    if (drain.draining) return;
+    const started = Date.now();
+    log.info("draining", { signal, seconds: config.drainSeconds });
     reaper.stop();
     disk.stop();
     watchdog.stop();
     unstuck();
-    unwatch();
-    keyedTunnels.stop();
-    activity.close();
-    server.close(() => {
+    drain.start();
+    let exiting = false;
+    const exit = (drained: boolean) => {
+      if (exiting) return;
+      exiting = true;
+      // The last flush of usage gets a moment, not forever (the store may be the thing that is down).
+      setTimeout(() => process.exit(0), 2_000).unref();
+      unwatch();
+      keyedTunnels.stop();
+      activity.close();
       void stopUsage().finally(() => {
         redis.disconnect();
+        log.info(drained ? "drained; exiting" : "drain bound reached; exiting with requests still open", { ms: Date.now() - started });
         process.exit(0);
       });
+    };
+    const bound = setTimeout(() => exit(false), config.drainSeconds * 1000);
+    stopAccepting(() => {
+      clearTimeout(bound);
+      exit(true);
     });
-    // Held requests and open WebSockets get a moment to finish, not forever.
-    setTimeout(() => process.exit(0), 5_000).unref();
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));

@@ -14,6 +14,7 @@ import { LiveDirectory } from "../engine/directory";
 import { DeclaredTenant, Engine } from "../engine/engine";
 import { ApiKeyThrottledError, DormerError, ReplacementTimeoutError, toHttp } from "../errors";
 import { ConnectionLimiter } from "./connections";
+import { Drain } from "./drain";
 import { ClientAddresses } from "./client-address";
 import { identify, ofCurrentKey, wantsHtml } from "./gate";
 import { Descriptors } from "../observe/descriptors";
@@ -73,6 +74,7 @@ export interface AppDeps {
   apiKeyThrottle: LoginThrottle;
   disk: DiskWatch;
   keyedTunnels: KeyedTunnels;
+  drain: Drain;
 }
 
 function sendError(res: Response, err: unknown): void {
@@ -91,6 +93,11 @@ export function createServer(deps: AppDeps): http.Server {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
+  // First, before any route answers: during a drain every answer closes its connection.
+  app.use((_req, res, next) => {
+    deps.drain.track(res);
+    next();
+  });
   const wrap = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response) => {
     fn(req, res).catch((err) => sendError(res, err));
   };
@@ -125,16 +132,16 @@ export function createServer(deps: AppDeps): http.Server {
   });
 
   // The container's health check asks /live: out of descriptors, or without Docker or Redis, this
-  // supervisor serves no tenant, so it must not pass for alive.
+  // supervisor serves no tenant, so it must not pass for alive; nor while it drains, on its way out.
   const health = (answer: (ok: boolean) => Record<string, unknown>) => wrap(async (_req, res) => {
-    const report = await checkHealth(deps.redis, deps.engine, deps.directory, deps.descriptors);
+    const report = await checkHealth(deps.redis, deps.engine, deps.directory, deps.descriptors, deps.drain.draining);
     const { status, time: _time, tenants: _tenants, ...checks } = report;
     res.status(status === "ok" ? 200 : 503).json({ ...answer(status === "ok"), ...checks });
   });
   platform.get("/live", health((ok) => ({ live: ok })));
   platform.get("/ready", health((ok) => ({ ready: ok })));
   platform.get("/health", wrap(async (_req, res) => {
-    const report = await checkHealth(deps.redis, deps.engine, deps.directory, deps.descriptors);
+    const report = await checkHealth(deps.redis, deps.engine, deps.directory, deps.descriptors, deps.drain.draining);
     res.status(report.status === "ok" ? 200 : 503).json(report);
   }));
   platform.get("/metrics", requireAdmin(deps.adminToken), wrap(async (_req, res) => {
@@ -274,6 +281,7 @@ export function createServer(deps: AppDeps): http.Server {
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => sendError(res, err));
 
   const server = http.createServer(app);
+  deps.drain.watch(server);
   server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     void upgrade(deps, tenantOf, req, socket, head);
   });
@@ -302,6 +310,8 @@ async function upgrade(
   let watch: { signal: AbortSignal; done: () => void } | undefined;
   try {
     const origin = deps.origins.of(req.headers.host);
+    // A departing supervisor opens no tunnel it would close at once; the gateway sends the 503 elsewhere.
+    if (deps.drain.draining) return refuse(503, { error: "draining", message: "this supervisor is restarting; try again" });
     if (origin.kind !== "tenant") return refuse(origin.kind === "unknown" ? 421 : 404);
     if (String(req.url ?? "").startsWith(PLATFORM_PREFIX)) return refuse(404);
     const { identity, apiKey } = await identify(req, deps, origin.tenant);

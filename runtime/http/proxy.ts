@@ -35,11 +35,13 @@ function idleTimer(ms: number, onIdle: () => void): { touch: () => void; stop: (
   return { touch: () => void timer.refresh(), stop: () => clearTimeout(timer) };
 }
 
-type TunnelEnd = "clean" | "half_closed" | "idle" | "error" | "revoked";
+type TunnelEnd = "clean" | "half_closed" | "idle" | "error" | "revoked" | "draining";
 
 export interface TenantProxyOptions {
   /** A tunnel with no byte either way for this long is closed (a browser's WebSocket sends no pings). */
   tunnelIdleMs: number;
+  /** Aborted when this supervisor drains (it is stopping): every tunnel is closed, WebSockets with 1012. */
+  leaving?: AbortSignal;
 }
 
 /**
@@ -50,6 +52,7 @@ export interface TenantProxyOptions {
 export class TenantProxy {
   private readonly agents = new Map<string, http.Agent>();
   private readonly tunnelIdleMs: number;
+  private readonly leaving: AbortSignal | undefined;
 
   constructor(
     private readonly metrics: Metrics,
@@ -58,6 +61,7 @@ export class TenantProxy {
     options: TenantProxyOptions,
   ) {
     this.tunnelIdleMs = options.tunnelIdleMs;
+    this.leaving = options.leaving;
   }
 
   private agent(address: string): http.Agent {
@@ -169,7 +173,10 @@ export class TenantProxy {
    * that ignores a FIN gets an error on its socket and frees it. A WebSocket whose tenant side ends without
    * a close frame (its container stopped or replaced) is closed to the client with 1012 (service restart),
    * the code that tells a client to reconnect, when the tenant's last frame was complete. `revoked` aborting
-   * (the credential it was opened with is gone) closes both at once.
+   * (the credential it was opened with is gone) closes both at once. When this supervisor drains, the
+   * tenant's frame under way is let through to its end, then the client gets 1012 (and reconnects, through
+   * the gateway, to another supervisor) and the tenant's side is reset; a tunnel whose tenant has not
+   * answered its handshake yet is answered 503 instead, which the gateway may send elsewhere.
    */
   upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, tenant: DeclaredTenant, identity: Identity, address: string, client: ClientInfo, timing?: string, revoked?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
@@ -181,6 +188,7 @@ export class TenantProxy {
       let grace: NodeJS.Timeout | undefined;
       /** Set once the tenant's 101 answer is passed on: from there on its bytes are WebSocket frames. */
       let frames: FrameBoundary | undefined;
+      const follow = (chunk: Buffer) => frames?.push(chunk);
       /** Tells the client the tenant went away, when the tenant did not say so itself; true when it did. */
       const farewell = (code = 1012, reason = "tenant restarting"): boolean => {
         if (!frames || frames.sawClose || !frames.atBoundary || !socket.writable) return false;
@@ -196,11 +204,12 @@ export class TenantProxy {
         else upstream.destroy();
         // A close frame just written is let out first; the client's answer is not waited for long.
         // 1008 (policy violation): the client is told its key no longer holds, not that the tenant went away.
-        const said = why === "error" ? farewell() : why === "revoked" && farewell(1008, "api key revoked");
+        const said = why === "error" ? farewell() : why === "revoked" ? farewell(1008, "api key revoked") : why === "draining" && farewell(1012, "supervisor restarting");
         if (said) setTimeout(() => socket.destroy(), HALF_CLOSE_GRACE_MS).unref();
         else socket.destroy();
         this.metrics.tunnelsClosed.inc({ tenant: tenant.id, reason: why });
         revoked?.removeEventListener("abort", onRevoked);
+        this.leaving?.removeEventListener("abort", onLeaving);
         // Handshake included: what crossed the tunnel either way.
         this.usage.add(tenant.id, "bytesIn", upstream.bytesWritten);
         this.usage.add(tenant.id, "bytesOut", upstream.bytesRead);
@@ -238,7 +247,7 @@ export class TenantProxy {
             frames.push(rest);
             socket.write(rest);
           }
-          upstream.on("data", (chunk: Buffer) => frames?.push(chunk));
+          upstream.on("data", follow);
           // Ended below, after a close frame of ours if the tenant sent none.
           upstream.pipe(socket, { end: false });
         };
@@ -271,6 +280,28 @@ export class TenantProxy {
       const onRevoked = () => close("revoked");
       revoked?.addEventListener("abort", onRevoked, { once: true });
       if (revoked?.aborted) onRevoked();
+      const onLeaving = () => {
+        if (done) return;
+        if (!frames) {
+          // Nothing was passed on to the client yet: it may send its upgrade again, elsewhere.
+          if (socket.writable) socket.write("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n");
+          return close("draining");
+        }
+        // From here each byte of the tenant's is passed on by hand, up to the end of its frame under way.
+        upstream.unpipe(socket);
+        upstream.off("data", follow);
+        if (frames.atBoundary) return close("draining");
+        const finishFrame = (chunk: Buffer) => {
+          if (!frames) return;
+          const taken = frames.toBoundary(chunk);
+          socket.write(chunk.subarray(0, taken));
+          if (frames.atBoundary) close("draining");
+        };
+        upstream.on("data", finishFrame);
+        upstream.resume();
+      };
+      this.leaving?.addEventListener("abort", onLeaving, { once: true });
+      if (this.leaving?.aborted) onLeaving();
       upstream.setTimeout(this.tunnelIdleMs, () => close("idle"));
       upstream.on("close", closed);
       socket.on("error", () => close("error"));

@@ -24,8 +24,23 @@ export class FrameBoundary {
   }
 
   push(chunk: Buffer): void {
+    this.consume(chunk, false);
+  }
+
+  /**
+   * Takes the bytes of chunk up to where the frame under way ends, and says how many that was (0 when at
+   * a boundary already, all of them when the frame goes on past this chunk): what may still be sent before
+   * a close frame of ours.
+   */
+  toBoundary(chunk: Buffer): number {
+    return this.atBoundary ? 0 : this.consume(chunk, true);
+  }
+
+  /** Follows the frames in chunk; with stopAtBoundary, only as far as the first frame's end. Returns the bytes taken. */
+  private consume(chunk: Buffer, stopAtBoundary: boolean): number {
     let at = 0;
     while (at < chunk.length) {
+      if (stopAtBoundary && at > 0 && this.atBoundary) return at;
       if (this.remaining > 0) {
         const take = Math.min(this.remaining, chunk.length - at);
         this.remaining -= take;
@@ -45,6 +60,7 @@ export class FrameBoundary {
       this.header = Buffer.alloc(0);
       this.remaining = length.payload;
     }
+    return at;
   }
 }
 

@@ -40,6 +40,7 @@ describe("runtime: configuration", function () {
       DORMER_TRUSTED_PROXIES: "10.1.0.0/24, 10.0.0.0/33,gateway",
       DORMER_LOGIN_FAILURES_PER_CLIENT: "10",
       DORMER_LOGIN_FAILURES_PER_TENANT: "5",
+      DORMER_DRAIN_SECONDS: "0",
     });
     assert.equal(status, 1);
     assert.match(output, /DORMER_REDIS_URL: must be a redis:\/\/ URL/);
@@ -51,6 +52,7 @@ describe("runtime: configuration", function () {
     assert.match(output, /DORMER_TRUSTED_PROXIES: \\"gateway\\" is not an IP address or CIDR/);
     assert.doesNotMatch(output, /10\.1\.0\.0\/24/);
     assert.match(output, /DORMER_LOGIN_FAILURES_PER_TENANT: must not be lower than DORMER_LOGIN_FAILURES_PER_CLIENT/);
+    assert.match(output, /DORMER_DRAIN_SECONDS: Too small: expected number to be >=1/);
     assert.match(output, /cloudflare-access needs DORMER_ACCESS_TEAM_DOMAIN and DORMER_ACCESS_AUDIENCE/);
   });
 });

@@ -28,12 +28,13 @@ function connect(host: string, port: number): Promise<string> {
 describe("runtime: the supervisor listens only where it is told", function () {
   let server: http.Server;
   let port: number;
+  let stopAccepting: (done: () => void) => void;
 
   beforeEach(async () => {
     server = http.createServer((_req, res) => res.end("ok"));
     server.on("upgrade", (_req, socket) => socket.end("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n"));
     port = await freePort();
-    await listenOn(server, port, ["127.0.0.2", "127.0.0.1"], rethrow);
+    stopAccepting = await listenOn(server, port, ["127.0.0.2", "127.0.0.1"], rethrow);
   });
   afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
@@ -53,6 +54,24 @@ describe("runtime: the supervisor listens only where it is told", function () {
 
   it("refuses connections on any other address of the machine", async () => {
     assert.equal(await connect("127.0.0.3", port), "ECONNREFUSED");
+  });
+
+  it("stops accepting on every address at once while an open connection lasts, and says when it ended", async () => {
+    // A request under way (its head half sent): close() leaves it alone, as it would an answer in flight.
+    const open = net.connect({ host: "127.0.0.2", port });
+    await new Promise((resolve) => open.once("connect", resolve));
+    open.write("GET / HTTP/1.1\r\nHost: x\r\n");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    let ended = false;
+    stopAccepting(() => (ended = true));
+    assert.equal(await connect("127.0.0.1", port), "ECONNREFUSED");
+    assert.equal(await connect("127.0.0.2", port), "ECONNREFUSED");
+    assert.equal(ended, false, "a connection is still open");
+    open.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(ended, true);
+    server = http.createServer();
+    await listenOn(server, await freePort(), ["127.0.0.1"], rethrow);
   });
 
   it("stops listening on every address when the server closes", async () => {

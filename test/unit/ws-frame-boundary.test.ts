@@ -30,6 +30,26 @@ describe("unit: following a WebSocket server's frames", () => {
     assert.equal(f.atBoundary, false);
   });
 
+  it("takes bytes only up to the end of the frame under way, however the bytes are split", () => {
+    const stream = Buffer.concat([frame(1, 5), frame(2, 300), frame(9, 0), frame(2, 70_000)]);
+    const ends = [7, 311, 313, 70_323];
+    for (const size of [1, 2, 3, 7, 13, 1000, stream.length]) {
+      for (const from of [1, 4, 8, 310, 312, 400]) {
+        const f = new FrameBoundary();
+        f.push(stream.subarray(0, from));
+        let at = from;
+        while (!f.atBoundary) {
+          const chunk = stream.subarray(at, at + size);
+          const taken = f.toBoundary(chunk);
+          assert.ok(taken > 0 && taken <= chunk.length, `split every ${size} from ${from}: took ${taken}`);
+          at += taken;
+        }
+        assert.equal(at, ends.find((end) => end >= from), `split every ${size} from ${from}`);
+        assert.equal(f.toBoundary(stream.subarray(at, at + size)), 0, "nothing more is taken at a boundary");
+      }
+    }
+  });
+
   it("sees the server's close frame, and builds one with a code and reason", () => {
     const f = new FrameBoundary();
     const close = closeFrame(1012, "tenant restarting");
