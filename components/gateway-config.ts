@@ -1,7 +1,7 @@
 /** What the gateway's nginx needs to know; all of it comes from stack config. */
 export interface GatewayConfigArgs {
-  /** Docker DNS name and port of the supervisor on the core network. */
-  supervisorHost: string;
+  /** Docker DNS names of the supervisor's replicas on the core network, and the port they all listen on. */
+  supervisorHosts: string[];
   supervisorPort: number;
   rateLimitPerMinute: number;
   rateLimitBurst: number;
@@ -75,9 +75,13 @@ ${realIp}
     }
 
     # Kept-alive connections to the supervisor: a new one per request would cost nginx more than the
-    # request. The name is resolved when nginx (re)loads; the entrypoint reloads it when the address changes.
+    # request. The names are resolved when nginx (re)loads; the entrypoint reloads it when an address changes.
+    # Its replicas share the load and are replaced one at a time; a request one of them refuses is sent to
+    # the next (proxy_next_upstream below). max_fails=0: an answer such as a waiting page's 503 never marks a
+    # replica down (with every replica marked down, nginx would answer 502 to all); a stopped replica's
+    # refused connect costs a round trip on the core network.
     upstream supervisor {
-        server ${a.supervisorHost}:${a.supervisorPort};
+${a.supervisorHosts.map((host) => `        server ${host}:${a.supervisorPort} max_fails=0;`).join("\n")}
         keepalive 64;
     }
 
@@ -127,7 +131,14 @@ function toSupervisor(a: GatewayConfigArgs): string {
             # Stream both ways: uploads and long responses never sit whole in the gateway.
             proxy_request_buffering off;
             proxy_buffering off;
-            proxy_connect_timeout 5s;
+            # The core network is one host's bridge: a connect takes microseconds, unless the replica is gone.
+            proxy_connect_timeout 1s;
+            # A replica that refused the connection, timed out or answered 503 (it is stopping), before any
+            # byte went to the client: the next replica gets the request. Only GET, HEAD, OPTIONS, PUT and
+            # DELETE, never a POST, PATCH or LOCK (non_idempotent stays off), and never once a request body
+            # began to flow (proxy_request_buffering off).
+            proxy_next_upstream error timeout http_503;
+            proxy_next_upstream_tries ${a.supervisorHosts.length};
             proxy_send_timeout 120s;
             # Covers a request held while its tenant wakes, and idle WebSockets between pings.
             proxy_read_timeout 3600s;

@@ -4,11 +4,12 @@ import { labelList, roleLabels } from "./docker-labels";
 import { GATEWAY_PORT, GatewayConfigArgs, renderNginxConf } from "./gateway-config";
 import { configLabels, refusedConfig } from "./gateway-reload";
 
-export interface GatewayArgs extends Omit<GatewayConfigArgs, "supervisorHost"> {
+export interface GatewayArgs extends Omit<GatewayConfigArgs, "supervisorHosts"> {
   prefix: string;
   stack: string;
   image: pulumi.Input<string>;
-  supervisorHost: pulumi.Input<string>;
+  /** The supervisor's replicas' container names. */
+  supervisorHosts: pulumi.Input<string>[];
   /** Internal network shared with the supervisor. */
   coreNetwork: pulumi.Input<string>;
   /** Network with a way out, on which the port is published (and cloudflared runs). */
@@ -39,6 +40,9 @@ export class Gateway extends pulumi.ComponentResource {
 
   constructor(name: string, args: GatewayArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("dormer:index:Gateway", name, {}, opts);
+    const hosts = pulumi.all(args.supervisorHosts);
+    // The entrypoints resolve each name in it (space-separated): nginx loads only when every one resolves.
+    const hostsEnv = hosts.apply((h) => `DORMER_SUPERVISOR_HOST=${h.join(" ")}`);
     const volume = new docker.Volume(`${name}-conf`, { name: `${args.prefix}-gateway-conf`, labels: roleLabels(args.stack, "gateway") }, { parent: this });
     const container = new docker.Container(
       name,
@@ -46,7 +50,7 @@ export class Gateway extends pulumi.ComponentResource {
         name: `${args.prefix}-gateway`,
         image: args.image,
         restart: "unless-stopped",
-        envs: [pulumi.interpolate`DORMER_SUPERVISOR_HOST=${args.supervisorHost}`],
+        envs: [hostsEnv],
         labels: roleLabels(args.stack, "gateway"),
         networksAdvanced: [{ name: args.edgeNetwork }, { name: args.coreNetwork }],
         volumes: [{ volumeName: volume.name, containerPath: CONF_DIR, readOnly: true }],
@@ -56,15 +60,15 @@ export class Gateway extends pulumi.ComponentResource {
       { parent: this },
     );
     // What nginx.conf is rendered from: every argument but those of the container itself.
-    const { prefix: _p, stack: _s, image: _i, coreNetwork: _c, edgeNetwork: _e, hostPort: _h, supervisorHost, ...rendered } = args;
-    const settings = pulumi.output(supervisorHost).apply((host): GatewayConfigArgs => ({ ...rendered, supervisorHost: host }));
+    const { prefix: _p, stack: _s, image: _i, coreNetwork: _c, edgeNetwork: _e, hostPort: _h, supervisorHosts: _hosts, ...rendered } = args;
+    const settings = hosts.apply((supervisorHosts): GatewayConfigArgs => ({ ...rendered, supervisorHosts }));
     const config = new docker.Container(
       `${name}-config`,
       {
         name: `${args.prefix}-gateway-config`,
         image: args.image,
         entrypoints: ["/usr/local/bin/dormer-gateway-apply"],
-        envs: [pulumi.interpolate`DORMER_SUPERVISOR_HOST=${supervisorHost}`],
+        envs: [hostsEnv],
         labels: settings.apply((s) => [...roleLabels(args.stack, "gateway-config"), ...labelList(configLabels(s))]),
         uploads: [{ file: "/etc/dormer/incoming/nginx.conf", content: settings.apply(renderNginxConf) }],
         volumes: [{ volumeName: volume.name, containerPath: CONF_DIR }],

@@ -116,7 +116,7 @@ export class Platform extends pulumi.ComponentResource {
         prefix: settings.prefix,
         stack: settings.stack,
         image: images.gateway,
-        supervisorHost: supervisor.host,
+        supervisorHosts: [supervisor.host],
         supervisorPort: SUPERVISOR_PORT,
         coreNetwork: core.name,
         edgeNetwork: edge.name,

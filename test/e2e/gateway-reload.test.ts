@@ -38,7 +38,7 @@ function program(prefix: string, hostPort: number, gatewayImageId: string, backe
       prefix,
       stack: "gw-e2e",
       image: gatewayImageId,
-      supervisorHost: backend.name,
+      supervisorHosts: [backend.name],
       supervisorPort: TENANT_APP_PORT,
       coreNetwork: core.name,
       edgeNetwork: edge.name,

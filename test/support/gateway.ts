@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { contextHash } from "../../components/context-hash";
 import { GATEWAY_PORT, renderNginxConf } from "../../components/gateway-config";
+import { SUPERVISOR_PORT } from "../../components/supervisor";
 import { freePort } from "./ports";
 import { BASE_IMAGE } from "./tenants";
 
@@ -28,14 +29,16 @@ export interface RunningGateway {
 
 /**
  * The real gateway, with the nginx.conf the program renders, in front of a supervisor run on this host at
- * `supervisorPort`. It shares the host's network namespace and listens on 127.0.0.1 only, so clients reach it,
- * and it the supervisor, over loopback.
+ * `supervisorPort` (or its replicas, one port each). It shares the host's network namespace and listens on
+ * 127.0.0.1 only, so clients reach it, and it the supervisor, over loopback.
  */
-export async function startGateway(name: string, supervisorPort: number, tenantBaseDomain = "localhost", tenantHostnames: string[] = [], cloudflaredAddress?: string): Promise<RunningGateway> {
+export async function startGateway(name: string, supervisorPort: number | number[], tenantBaseDomain = "localhost", tenantHostnames: string[] = [], cloudflaredAddress?: string): Promise<RunningGateway> {
   const port = await freePort();
-  const conf = renderNginxConf({
-    supervisorHost: "127.0.0.1",
-    supervisorPort,
+  const replicas = ([] as number[]).concat(supervisorPort);
+  // Rendered with a name per replica, as the program does, then pointed at each one's port on loopback.
+  let conf = renderNginxConf({
+    supervisorHosts: replicas.map((_, i) => `supervisor-${i + 1}`),
+    supervisorPort: SUPERVISOR_PORT,
     rateLimitPerMinute: 6000,
     rateLimitBurst: 1000,
     maxBodyMb: 10,
@@ -46,6 +49,7 @@ export async function startGateway(name: string, supervisorPort: number, tenantB
     tenantBaseDomain,
     tenantHostnames,
   }).replaceAll(`listen ${GATEWAY_PORT}`, `listen 127.0.0.1:${port}`);
+  replicas.forEach((replicaPort, i) => (conf = conf.replace(`server supervisor-${i + 1}:${SUPERVISOR_PORT} `, `server 127.0.0.1:${replicaPort} `)));
   // The config volume of a real stack, as a directory holding the one nginx.conf the gateway reads.
   const confDir = fs.mkdtempSync(path.join(os.tmpdir(), "dormer-gateway-conf-"));
   fs.writeFileSync(path.join(confDir, "nginx.conf"), conf, { mode: 0o644 });

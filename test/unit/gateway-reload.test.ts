@@ -13,7 +13,7 @@ describe("unit: the gateway-config run's report", () => {
 
   it("labels every setting the config is rendered from, lists as JSON", () => {
     const labels = configLabels({
-      supervisorHost: "s", supervisorPort: 8080, rateLimitPerMinute: 60, rateLimitBurst: 20, maxBodyMb: 10,
+      supervisorHosts: ["s"], supervisorPort: 8080, rateLimitPerMinute: 60, rateLimitBurst: 20, maxBodyMb: 10,
       platformHost: "127.0.0.1", tenantBaseDomain: "localhost", openFiles: 4096, workerConnections: 1024,
       ...({ serverNames: ["a.example", "b.example"] } as object),
     });

@@ -202,7 +202,7 @@ describe("unit: the platform's shape under mocks", function () {
       assert.match(nginxConf(all), /rate=60r\/m;/);
       const labels = Object.fromEntries((config.inputs.labels as { label: string; value: string }[]).map((l) => [l.label, l.value]));
       assert.equal(labels["dormer.gateway.rateLimitPerMinute"], "60");
-      assert.equal(labels["dormer.gateway.supervisorHost"], "dormer-local-supervisor");
+      assert.equal(labels["dormer.gateway.supervisorHosts"], JSON.stringify(["dormer-local-supervisor"]));
       assert.equal(labels["dormer.role"], "gateway-config");
       assert.equal(labels["dormer.gateway.prefix"], undefined, "only what the config is rendered from");
     });

@@ -32,11 +32,14 @@ has_new() {
   return 1
 }
 
-# `nginx -t` resolves the supervisor's name; give a supervisor created in the same update up to 20 s to appear
-# (a name Docker does not know is asked of outside resolvers, which an internal network never reaches: bound it).
-for _ in $(seq 1 20); do
-  timeout 1 getent hosts "${DORMER_SUPERVISOR_HOST:?the gateway-config run needs DORMER_SUPERVISOR_HOST}" >/dev/null && break
-  sleep 0.5
+# `nginx -t` resolves each supervisor replica's name (DORMER_SUPERVISOR_HOST, space-separated); give one created
+# in the same update up to 20 s to appear (a name Docker does not know is asked of outside resolvers, which an
+# internal network never reaches: bound it).
+for host in ${DORMER_SUPERVISOR_HOST:?the gateway-config run needs DORMER_SUPERVISOR_HOST}; do
+  for _ in $(seq 1 20); do
+    timeout 1 getent hosts "$host" >/dev/null && break
+    sleep 0.5
+  done
 done
 
 cp "$incoming" "$staged"

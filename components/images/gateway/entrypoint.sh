@@ -4,14 +4,25 @@
 # config change never replaces this container. A new gateway serves the last config in the volume at once;
 # on a fresh volume it waits for the first one.
 #
-# nginx resolves the supervisor's name once per (re)load and keeps connections to it alive. When the
-# supervisor comes back with another address (restarted or replaced), nginx is reloaded within 2 s.
+# DORMER_SUPERVISOR_HOST names the supervisor's replicas (space-separated). nginx resolves them once per
+# (re)load and keeps connections to them alive. When a replica comes back with another address (restarted or
+# replaced), nginx is reloaded within 2 s, once every name resolves (nginx loads no config with a name it
+# cannot resolve; meanwhile the replicas it knows serve, and a gone one's requests go to the next).
 set -eu
 : "${DORMER_SUPERVISOR_HOST:?the gateway needs DORMER_SUPERVISOR_HOST}"
 conf=/etc/dormer/conf/nginx.conf
 until [ -s "$conf" ]; do sleep 0.2; done
 
-address() { getent hosts "$DORMER_SUPERVISOR_HOST" | cut -d' ' -f1 || true; }
+# Every replica's address, one line; empty while any name does not resolve.
+address() {
+  all=""
+  for host in $DORMER_SUPERVISOR_HOST; do
+    one="$(getent hosts "$host" | cut -d' ' -f1 || true)"
+    [ -n "$one" ] || return 0
+    all="$all $one"
+  done
+  echo "${all# }"
+}
 
 # The supervisor is created first, but after a host restart it may come up later than the gateway.
 until [ -n "$(address)" ]; do sleep 1; done

@@ -1,0 +1,115 @@
+import { strict as assert } from "assert";
+import * as crypto from "crypto";
+import * as http from "http";
+import * as net from "net";
+import { freePort } from "../support/ports";
+import { RunningGateway, startGateway } from "../support/gateway";
+import { MISBEHAVING_APP } from "../support/misbehaving-app";
+import { waitFor } from "../support/poll";
+import { RedisServer, startRedis } from "../support/redis-server";
+import { login, RunningSupervisor, siteOf, startSupervisor } from "../support/supervisor";
+import { declareTenant, removeStack, TestTenant } from "../support/tenants";
+import { RawWebSocket } from "../tenant-app/ws-client";
+
+/** Opens a TCP connection and says how it went: "open" or the error's code. */
+function connect(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: "127.0.0.1", port }, () => {
+      socket.destroy();
+      resolve("open");
+    });
+    socket.on("error", (err: NodeJS.ErrnoException) => resolve(err.code ?? String(err)));
+  });
+}
+
+describe("runtime: two supervisor replicas behind the real gateway; one drains, the other serves (real nginx, Redis, Docker)", function () {
+  this.timeout(180_000);
+  const stack = `rt${crypto.randomBytes(3).toString("hex")}`;
+  const sessionKey = crypto.randomBytes(32).toString("base64");
+  const adminToken = crypto.randomBytes(24).toString("hex");
+  let redis: RedisServer;
+  let slow: TestTenant;
+  let first: RunningSupervisor;
+  let second: RunningSupervisor;
+  let gateway: RunningGateway;
+  let cookie: string;
+  const open: RawWebSocket[] = [];
+
+  /** Requests for the tenant this replica counted (every replica counts its own). */
+  const served = async (sup: RunningSupervisor): Promise<number> => {
+    const text = await (await fetch(`${sup.url}/metrics`, { headers: { authorization: `Bearer ${adminToken}` } })).text();
+    return Number(new RegExp(`dormer_tenant_requests_total\\{tenant="${slow.id}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+  };
+  const viaGateway = (path: string) => fetch(`${siteOf(gateway.url, slow.id)}${path}`, { headers: { cookie, accept: "application/json" } });
+
+  before(async () => {
+    redis = await startRedis();
+    slow = await declareTenant(stack, "slow", { requestTimeoutSeconds: 30, command: ["node", "-e", MISBEHAVING_APP] });
+    first = await startSupervisor({ stack, redisUrl: redis.url, sessionKey, adminToken });
+    second = await startSupervisor({ stack, redisUrl: redis.url, sessionKey, adminToken });
+    gateway = await startGateway(`dormer-${stack}-gateway`, [first.port, second.port]);
+    cookie = await login(first.url, slow.id, slow.key);
+  });
+
+  after(async () => {
+    for (const ws of open) ws.socket.destroy();
+    await gateway?.stop();
+    await first?.kill().catch(() => undefined);
+    await second?.stop().catch(() => undefined);
+    await removeStack(stack);
+    await redis?.stop();
+  });
+
+  it("shares requests between both replicas", async () => {
+    for (let i = 0; i < 10; i++) assert.equal((await viaGateway("/health")).status, 200);
+    assert.ok((await served(first)) > 0, "the first replica served some");
+    assert.ok((await served(second)) > 0, "the second replica served some");
+  });
+
+  it("while the first drains, every GET and WebSocket through the gateway is served by the second", async () => {
+    // Keeps the first replica draining for 4 s.
+    const drip = fetch(`${siteOf(first.url, slow.id)}/drip?ms=500&n=8`, { headers: { cookie, accept: "application/json" } });
+    await new Promise((r) => setTimeout(r, 300));
+    const stopped = first.stop();
+    await waitFor("the first replica to refuse connections", async () => (await connect(first.port)) === "ECONNREFUSED", 5_000, 20);
+    const before = await served(second);
+    const requests = 30;
+    for (let i = 0; i < requests; i++) {
+      const res = await viaGateway(`/health?n=${i}`);
+      assert.equal(res.status, 200, `GET ${i} while the first replica drains: ${res.status} ${await res.text()}`);
+    }
+    assert.equal((await served(second)) - before, requests, "the second replica served every one");
+    const ws = await RawWebSocket.connect(gateway.port, { cookie }, `${slow.id}.localhost:${gateway.port}`);
+    open.push(ws);
+    assert.equal(first.exitCode(), null, "the first replica was still draining throughout");
+    assert.equal((await drip).status, 200);
+    await stopped;
+    assert.equal(first.exitCode(), 0);
+  });
+
+  it("sends a GET that a replica refused with 503 to the next one, every time, and never a POST", async () => {
+    // A replica on its way out as the gateway sees it on a kept-alive connection: 503 to everything.
+    let refused = 0;
+    const departing = http.createServer((_req, res) => {
+      refused++;
+      res.writeHead(503, { "content-type": "application/json", connection: "close" }).end('{"error":"draining"}');
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => departing.listen(port, "127.0.0.1", resolve));
+    const behind = await startGateway(`dormer-${stack}-gateway-503`, [port, second.port]);
+    try {
+      const site = siteOf(behind.url, slow.id);
+      for (let i = 0; i < 20; i++) {
+        const res = await fetch(`${site}/health?n=${i}`, { headers: { cookie, accept: "application/json" } });
+        assert.equal(res.status, 200, `GET ${i}: ${res.status} ${await res.text()}`);
+      }
+      assert.ok(refused >= 5, `the departing replica was asked (${refused} times) and its 503s were sent on`);
+      // Round robin sends every other request to the departing one first: a POST it refuses is not sent again.
+      const posts = await Promise.all(Array.from({ length: 4 }, () => fetch(`${site}/health`, { method: "POST", headers: { cookie, accept: "application/json" } }).then((r) => r.status)));
+      assert.ok(posts.includes(503), `a POST the departing replica refused reaches the client as its 503: ${posts}`);
+    } finally {
+      await behind.stop();
+      await new Promise((resolve) => departing.close(resolve));
+    }
+  });
+});
