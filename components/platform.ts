@@ -107,6 +107,7 @@ export class Platform extends pulumi.ComponentResource {
         access: tunnel && settings.cloudflare
           ? { teamDomain: settings.cloudflare.accessTeamDomain, audience: tunnel.accessAudience }
           : undefined,
+        replicas: settings.supervisorReplicas,
       },
       { parent: this, dependsOn: [redis] },
     );
@@ -116,7 +117,7 @@ export class Platform extends pulumi.ComponentResource {
         prefix: settings.prefix,
         stack: settings.stack,
         image: images.gateway,
-        supervisorHosts: [supervisor.host],
+        supervisorHosts: supervisor.hosts,
         supervisorPort: SUPERVISOR_PORT,
         coreNetwork: core.name,
         edgeNetwork: edge.name,
@@ -131,7 +132,8 @@ export class Platform extends pulumi.ComponentResource {
         openFiles,
         workerConnections: workerConnections(settings.maxConnections),
       },
-      child,
+      // Its config names every replica: each must exist before nginx can load it.
+      { ...child, dependsOn: [supervisor] },
     );
 
     const ids = args.tenants.tenants.map((t) => t.id);

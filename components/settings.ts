@@ -55,6 +55,11 @@ export interface PlatformSettings {
    * least recently used paused tenant is stopped. Unset: no cap. A supervisor setting, never a tenant label.
    */
   pausedMemoryMb?: number;
+  /**
+   * Supervisors serving side by side (dormer:supervisorReplicas, default 2, 1 to 8): a change replaces them one
+   * at a time, so one always serves. With 1, a supervisor change leaves a gap.
+   */
+  supervisorReplicas: number;
   /** Rotation of every container's json-file logs (dormer:logMaxSizeMb, default 10; dormer:logMaxFiles, default 3). */
   logs: LogLimits;
   cloudflare?: CloudflareSettings;
@@ -74,6 +79,15 @@ export interface PlatformSettings {
 function port(value: number, key: string): number {
   if (!Number.isInteger(value) || value < 1 || value > 65535) {
     throw new Error(`dormer:${key}: must be a port number (1-65535), got ${value}`);
+  }
+  return value;
+}
+
+/** dormer:supervisorReplicas: 2 unless set; a whole number from 1 to 8. */
+export function supervisorReplicasFrom(value: number | undefined): number {
+  if (value === undefined) return 2;
+  if (!Number.isInteger(value) || value < 1 || value > 8) {
+    throw new Error(`dormer:supervisorReplicas: must be a whole number from 1 to 8 (2 or more to change the supervisor without a gap), got ${value}`);
   }
   return value;
 }
@@ -111,6 +125,7 @@ export function readSettings(): PlatformSettings {
     maxIdleTimeoutSeconds: cfg.getNumber("maxIdleTimeoutSeconds", { min: 1 }),
     maxConnections: connectionBudgetFrom(cfg.get("maxConnections")),
     pausedMemoryMb: cfg.getNumber("pausedMemoryMb", { min: 0 }),
+    supervisorReplicas: supervisorReplicasFrom(cfg.getNumber("supervisorReplicas")),
     logs: logLimitsFrom(cfg.get("logMaxSizeMb"), cfg.get("logMaxFiles")),
     cloudflare,
     cloudflaredImage: cfg.get("cloudflaredImage") ?? "cloudflare/cloudflared:latest",

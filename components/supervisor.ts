@@ -22,6 +22,8 @@ export interface SupervisorArgs {
   pausedMemoryMb?: number;
   /** Cloudflare Access on prod stacks; tenant access keys otherwise. */
   access?: { teamDomain: string; audience: pulumi.Input<string> };
+  /** How many supervisors serve side by side (dormer:supervisorReplicas); they are replaced one at a time. */
+  replicas: number;
 }
 
 export const SUPERVISOR_PORT = 8080;
@@ -29,17 +31,40 @@ export const SUPERVISOR_PORT = 8080;
 export const SUPERVISOR_DRAIN_SECONDS = 10;
 /** Docker's wait before it kills a container being removed: past the drain and the last flush after it. */
 const STOP_GRACE_SECONDS = SUPERVISOR_DRAIN_SECONDS + 5;
+/** How long `up` waits for a new replica to pass its health check before it fails (and touches no other). */
+const HEALTHY_WITHIN_SECONDS = 120;
+
+/** Replica i's container name (1-based): also its DNS name on the core network. */
+export function supervisorHost(prefix: string, replica: number): string {
+  return `${prefix}-supervisor-${replica}`;
+}
 
 /**
  * The runtime: wakes, proxies to and puts to sleep the tenants the program declared. It finds them by their
  * labels through the Docker socket and joins a tenant's network only while it needs to reach it, so adding,
- * changing or removing a tenant never touches this container.
+ * changing or removing a tenant never touches these containers.
+ *
+ * It runs as `replicas` identical containers behind the gateway, which shares requests between them; all they
+ * share is kept in Redis. Each replica depends on the one before it and is created with `wait` (healthy
+ * within HEALTHY_WITHIN_SECONDS), so a change that replaces them goes one at a time: replica i+1 is stopped
+ * only once replica i's replacement is healthy, and the others serve meanwhile. A stopped replica drains
+ * (runtime/http/drain.ts) within its stop grace. See docs/operating.md.
  */
 export class Supervisor extends pulumi.ComponentResource {
-  readonly host: pulumi.Output<string>;
+  /** The replicas' container names, plain strings: the gateway's config never waits on, or changes with, a replacement. */
+  readonly hosts: string[];
 
   constructor(name: string, args: SupervisorArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("dormer:index:Supervisor", name, {}, opts);
+    this.hosts = Array.from({ length: args.replicas }, (_, i) => supervisorHost(args.prefix, i + 1));
+    let previous: docker.Container | undefined;
+    for (const [i, host] of this.hosts.entries()) {
+      previous = this.replica(`${name}-${i + 1}`, host, args, previous);
+    }
+    this.registerOutputs({ hosts: this.hosts });
+  }
+
+  private replica(name: string, host: string, args: SupervisorArgs, after: docker.Container | undefined): docker.Container {
     const env: Record<string, pulumi.Input<string>> = {
       PORT: String(SUPERVISOR_PORT),
       DORMER_STACK: args.stack,
@@ -50,7 +75,7 @@ export class Supervisor extends pulumi.ComponentResource {
       DORMER_TENANT_BASE_DOMAIN: args.tenantBaseDomain,
       DORMER_IDENTITY: args.access ? "cloudflare-access" : "keys",
       // Lets the supervisor join a tenant's network while it needs to reach that tenant.
-      DORMER_SELF_CONTAINER: `${args.prefix}-supervisor`,
+      DORMER_SELF_CONTAINER: host,
       // Listens there (and on 127.0.0.1, for its health check) only, never on a tenant network it joins.
       DORMER_LISTEN_NETWORK: args.network,
       DORMER_TRUSTED_PROXIES: args.trustedProxies.join(","),
@@ -59,10 +84,10 @@ export class Supervisor extends pulumi.ComponentResource {
       ...(args.pausedMemoryMb === undefined ? {} : { DORMER_PAUSED_MEMORY_MB: String(args.pausedMemoryMb) }),
       ...(args.access ? { DORMER_ACCESS_TEAM_DOMAIN: args.access.teamDomain, DORMER_ACCESS_AUDIENCE: args.access.audience } : {}),
     };
-    const container = new docker.Container(
+    return new docker.Container(
       name,
       {
-        name: `${args.prefix}-supervisor`,
+        name: host,
         image: args.image,
         restart: "unless-stopped",
         envs: Object.entries(env).map(([k, v]) => pulumi.interpolate`${k}=${v}`),
@@ -79,10 +104,11 @@ export class Supervisor extends pulumi.ComponentResource {
           timeout: "3s",
           retries: 3,
         },
+        // The next replica is replaced only once this one answers: never two down at once.
+        wait: true,
+        waitTimeout: HEALTHY_WITHIN_SECONDS,
       },
-      { parent: this },
+      { parent: this, dependsOn: after ? [after] : [] },
     );
-    this.host = container.name;
-    this.registerOutputs({ host: this.host });
   }
 }

@@ -61,7 +61,9 @@ function abruptly(ws: RawWebSocket, i: number): void {
 }
 
 async function fds(): Promise<{ supervisor: number; gateway: number }> {
-  return { supervisor: openFds(await containerPid(`${PREFIX}-supervisor`)), gateway: await containerFds(`${PREFIX}-gateway`) };
+  // The gateway shares connections between the supervisor's replicas: theirs are counted together.
+  const supervisor = (await Promise.all([1, 2].map(async (i) => openFds(await containerPid(`${PREFIX}-supervisor-${i}`))))).reduce((a, b) => a + b, 0);
+  return { supervisor, gateway: await containerFds(`${PREFIX}-gateway`) };
 }
 
 /** Waits (up to 30 s: the half-close grace is 2 s) for both back within slack of the baseline. */

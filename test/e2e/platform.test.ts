@@ -46,7 +46,7 @@ describe("e2e: dormer up --stack ci on the example tenants.yaml", function () {
   });
 
   it("declares every container, the platform running and the tenants asleep", async () => {
-    for (const role of ["supervisor", "gateway", "redis"]) {
+    for (const role of ["supervisor-1", "supervisor-2", "gateway", "redis"]) {
       const info = await inspectContainer(`${PREFIX}-${role}`);
       assert.equal(info?.State.Running, true, `${role} runs`);
     }
@@ -61,7 +61,7 @@ describe("e2e: dormer up --stack ci on the example tenants.yaml", function () {
   it("gives the supervisor and the gateway (nginx's workers too) the open-files limit sized from the budget", async () => {
     // stacks/Pulumi.ci.yaml: dormer:maxConnections 9 000, so 2 x 9 000 + 1 024.
     const limit = 19_024;
-    for (const role of ["supervisor", "gateway"]) {
+    for (const role of ["supervisor-1", "supervisor-2", "gateway"]) {
       const container = `${PREFIX}-${role}`;
       assert.deepEqual((await inspectContainer(container))?.HostConfig.Ulimits, [{ Name: "nofile", Soft: limit, Hard: limit }], role);
       const inside = execFileSync("docker", ["exec", container, "sh", "-c", "grep -h 'Max open files' /proc/[0-9]*/limits"], { encoding: "utf8" });
@@ -115,7 +115,8 @@ describe("e2e: dormer up --stack ci on the example tenants.yaml", function () {
   it("a plan change touches that tenant only, keeps the supervisor running and the tenant's files", async () => {
     const baseImage = "dormer-base:bookworm";
     await inVolume(baseImage, `${PREFIX}-tenant-globex-files`, "echo kept > /v/marker.txt");
-    const supervisorBefore = await inspectContainer(`${PREFIX}-supervisor`);
+    const supervisors = () => Promise.all([1, 2].map((i) => inspectContainer(`${PREFIX}-supervisor-${i}`)));
+    const supervisorsBefore = await supervisors();
 
     editTenants((doc) => {
       doc.tenants.find((t) => t.id === "globex")!.plan = "pro";
@@ -129,9 +130,10 @@ describe("e2e: dormer up --stack ci on the example tenants.yaml", function () {
     }
 
     await dormerOk(["up", "--stack", STACK], env);
-    const supervisorAfter = await inspectContainer(`${PREFIX}-supervisor`);
-    assert.equal(supervisorAfter?.Id, supervisorBefore?.Id, "supervisor not replaced");
-    assert.equal(supervisorAfter?.State.StartedAt, supervisorBefore?.State.StartedAt, "supervisor not restarted");
+    for (const [i, after] of (await supervisors()).entries()) {
+      assert.equal(after?.Id, supervisorsBefore[i]?.Id, `supervisor ${i + 1} not replaced`);
+      assert.equal(after?.State.StartedAt, supervisorsBefore[i]?.State.StartedAt, `supervisor ${i + 1} not restarted`);
+    }
     const globex = await inspectContainer(`${PREFIX}-tenant-globex`);
     assert.equal(globex?.HostConfig.Memory, 1024 * 1024 * 1024);
     assert.equal((await inVolume(baseImage, `${PREFIX}-tenant-globex-files`, "cat /v/marker.txt")).trim(), "kept");
@@ -162,7 +164,7 @@ describe("e2e: dormer up --stack ci on the example tenants.yaml", function () {
 
   it("down removes the rest and keeps the tenants' volumes, even with a broken tenants.yaml", async () => {
     await dormerOk(["down", "--stack", STACK], env);
-    for (const role of ["supervisor", "gateway", "redis", "tenant-acme", "tenant-globex"]) {
+    for (const role of ["supervisor-1", "supervisor-2", "gateway", "redis", "tenant-acme", "tenant-globex"]) {
       assert.equal(await inspectContainer(`${PREFIX}-${role}`), undefined, `${role} removed`);
     }
     for (const id of ["acme", "globex"]) assert.equal(await volumeExists(`${PREFIX}-tenant-${id}-data`), true);

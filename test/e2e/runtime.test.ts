@@ -24,6 +24,14 @@ interface Outputs {
   tenantKeys: Record<string, string>;
 }
 
+/** The supervisor's replicas (dormer:supervisorReplicas, 2 by default), by container name. */
+const SUPERVISORS = [1, 2].map((i) => `${PREFIX}-supervisor-${i}`);
+
+/** Every network any replica of the supervisor is on. */
+async function supervisorNetworks(): Promise<string[]> {
+  return (await Promise.all(SUPERVISORS.map(networksOf))).flat();
+}
+
 async function networksOf(container: string): Promise<string[]> {
   return Object.keys((await inspectContainer(container))?.NetworkSettings.Networks ?? {}).sort();
 }
@@ -66,7 +74,7 @@ describe("e2e: the runtime through the gateway of a real ci-stack up", function 
   });
 
   it("the supervisor joins only the network of the tenant it reaches", async () => {
-    const networks = await networksOf(`${PREFIX}-supervisor`);
+    const networks = await supervisorNetworks();
     assert.ok(networks.includes(`${PREFIX}-tenant-acme-net`));
     assert.ok(!networks.includes(`${PREFIX}-tenant-globex-net`));
     assert.deepEqual(await networksOf(`${PREFIX}-tenant-acme`), [`${PREFIX}-tenant-acme-net`]);
@@ -82,8 +90,10 @@ describe("e2e: the runtime through the gateway of a real ci-stack up", function 
 
   it("frees every descriptor of gateway, supervisor and tenant app when WebSockets end without a close frame", async () => {
     const N = 24; // within the gateway's burst of 50 (stacks/Pulumi.ci.yaml)
+    // The gateway shares the WebSockets between the replicas: theirs are counted together.
     const containers = ["gateway", "supervisor", "tenant-acme"].map((c) => `${PREFIX}-${c}`);
-    const count = async () => Object.fromEntries(await Promise.all(containers.map(async (c) => [c, await containerFds(c)] as const)));
+    const fdsOf = async (c: string) => (c === `${PREFIX}-supervisor` ? (await Promise.all(SUPERVISORS.map(containerFds))).reduce((a, b) => a + b, 0) : containerFds(c));
+    const count = async () => Object.fromEntries(await Promise.all(containers.map(async (c) => [c, await fdsOf(c)] as const)));
     const baseline = await count();
     const open = await Promise.all(Array.from({ length: N }, () => RawWebSocket.connect(PORT, { cookie: acme }, `acme.localhost:${PORT}`)));
     await Promise.all(open.map(async (ws) => {
@@ -155,16 +165,19 @@ describe("e2e: the runtime through the gateway of a real ci-stack up", function 
   });
 
   it("follows the supervisor to a new address after it restarts", async () => {
-    const supervisor = docker.getContainer(`${PREFIX}-supervisor`);
-    const before = (await inspectContainer(`${PREFIX}-supervisor`))?.NetworkSettings.Networks[`${PREFIX}-core`]?.IPAddress;
+    const [first, second] = SUPERVISORS;
+    const supervisor = docker.getContainer(first);
+    const before = (await inspectContainer(first))?.NetworkSettings.Networks[`${PREFIX}-core`]?.IPAddress;
     await supervisor.stop({ t: 1 });
     // Take the supervisor's old address, so it comes back on another one.
     const squatter = await docker.createContainer({ Image: "dormer-base:bookworm", Cmd: ["sleep", "60"], HostConfig: { NetworkMode: `${PREFIX}-core` } });
     try {
       await squatter.start();
       await supervisor.start();
-      const after = (await inspectContainer(`${PREFIX}-supervisor`))?.NetworkSettings.Networks[`${PREFIX}-core`]?.IPAddress;
+      const after = (await inspectContainer(first))?.NetworkSettings.Networks[`${PREFIX}-core`]?.IPAddress;
       assert.notEqual(after, before, "the supervisor moved");
+      // Only the moved replica left to serve: the gateway must reach it at its new address.
+      await docker.getContainer(second).stop({ t: 1 });
       let status = 0;
       for (let i = 0; i < 40 && status !== 200; i++) {
         status = await fetch(`${site("acme")}/messages`, { headers: { cookie: acme } }).then((r) => r.status, () => 0);
@@ -173,6 +186,7 @@ describe("e2e: the runtime through the gateway of a real ci-stack up", function 
       assert.equal(status, 200);
     } finally {
       await squatter.remove({ force: true });
+      await docker.getContainer(second).start().catch(() => undefined);
     }
   });
 
@@ -191,7 +205,7 @@ describe("e2e: the runtime through the gateway of a real ci-stack up", function 
     fs.writeFileSync(tenantsFile, YAML.stringify(doc));
     await dormerOk(["up", "--stack", STACK], env);
     assert.equal(await inspectContainer(`${PREFIX}-tenant-initech`), undefined);
-    assert.ok(!(await networksOf(`${PREFIX}-supervisor`)).includes(`${PREFIX}-tenant-initech-net`));
+    assert.ok(!(await supervisorNetworks()).includes(`${PREFIX}-tenant-initech-net`));
     const volume = await docker.getVolume(`${PREFIX}-tenant-initech-data`).inspect();
     assert.equal(volume.Name, `${PREFIX}-tenant-initech-data`);
     // Removed or being replaced looks the same at first: the request is held for the tenant's wake timeout

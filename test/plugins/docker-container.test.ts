@@ -213,6 +213,22 @@ describe("docker stand-in: network, volume, container against the real engine", 
         await p.delete!(created.id, CONTAINER, created.outs);
     });
 
+    it("follows upstream for wait: create returns once the health check passes, and fails past waitTimeout", async () => {
+        const health = (exit: number) => ({ tests: ["CMD", "node", "-e", `process.exit(${exit})`], interval: "1s", timeout: "2s", retries: 1 });
+        const healthy = await p.create!(CONTAINER, { name: `${PREFIX}healthy`, image: TEST_IMAGE, healthcheck: health(0), wait: true, waitTimeout: 30 });
+        assert.strictEqual(inspect("container", `${PREFIX}healthy`).State.Health.Status, "healthy", "healthy when create returns");
+        assert.strictEqual(healthy.outs.wait, true);
+        assert.strictEqual(healthy.outs.waitTimeout, 30);
+        const news = { name: `${PREFIX}healthy`, image: TEST_IMAGE, healthcheck: health(0), wait: true, waitTimeout: 45 };
+        assert.deepStrictEqual(decision(await p.diff!(healthy.id, CONTAINER, healthy.outs, news)), { changes: true, replaces: [], deleteBeforeReplace: false }, "not ForceNew upstream");
+        await p.delete!(healthy.id, CONTAINER, healthy.outs);
+        await assert.rejects(
+            p.create!(CONTAINER, { name: `${PREFIX}unhealthy`, image: TEST_IMAGE, healthcheck: health(1), wait: true, waitTimeout: 3 }),
+            /container dormer-test-plugins-unhealthy did not become healthy within 3 s \(health: (starting|unhealthy)\)/,
+        );
+        assert.strictEqual(exists("container", `${PREFIX}unhealthy`), false, "a failed create leaves no container");
+    });
+
     it("fails clearly when the image is neither present nor pullable", async () => {
         await assert.rejects(
             p.create!(CONTAINER, { name: `${PREFIX}missing`, image: `${PREFIX}absent:1` }),

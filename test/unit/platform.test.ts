@@ -49,6 +49,7 @@ async function declare(stack: string, extra: Partial<PlatformSettings> = {}, edi
     cloudflaredImage: "cloudflare/cloudflared:2024.12.2",
     subnetPool: subnetPoolFrom({}),
     maxConnections: 20_000,
+    supervisorReplicas: 2,
     logs: DEFAULT_LOG_LIMITS,
     diskDriver: "dormer-disk",
     tenantSecrets: { names: {}, values: pulumi.secret<Record<string, Record<string, string>>>({}) },
@@ -183,17 +184,34 @@ describe("unit: the platform's shape under mocks", function () {
     });
 
     it("serves each tenant on its own origin under localhost, and tells the supervisor so", () => {
-      const envs = unwrap(find(all, "docker:index/container:Container", "supervisor").inputs.envs) as string[];
+      const envs = unwrap(find(all, "docker:index/container:Container", "supervisor-1").inputs.envs) as string[];
       assert.ok(envs.includes("DORMER_TENANT_BASE_DOMAIN=localhost"));
       const conf = nginxConf(all);
       assert.ok(conf.includes("server_name ~^[a-z0-9]([a-z0-9-]*[a-z0-9])?\\.localhost$;"), conf);
       assert.match(conf, /server_name 127\.0\.0\.1 localhost;/);
     });
 
+    it("runs two supervisor replicas by default, each its own container and self name, waited for until healthy, and lists both in nginx", async () => {
+      const replica = (d: Declared[], i: number) => find(d, "docker:index/container:Container", `supervisor-${i}`).inputs;
+      for (const i of [1, 2]) {
+        const inputs = replica(all, i);
+        assert.equal(inputs.name, `dormer-local-supervisor-${i}`);
+        assert.ok((unwrap(inputs.envs) as string[]).includes(`DORMER_SELF_CONTAINER=dormer-local-supervisor-${i}`));
+        assert.deepEqual([inputs.wait, inputs.waitTimeout], [true, 120], "the next replica waits until this one is healthy");
+        assert.ok((inputs.destroyGraceSeconds as number) > 10, "Docker waits out the drain (DORMER_DRAIN_SECONDS=10) before it kills");
+        assert.ok((unwrap(inputs.envs) as string[]).includes("DORMER_DRAIN_SECONDS=10"));
+      }
+      assert.match(nginxConf(all), /server dormer-local-supervisor-1:8080 max_fails=0;\n\s*server dormer-local-supervisor-2:8080 max_fails=0;/);
+      assert.match(nginxConf(all), /proxy_next_upstream error timeout http_503;/);
+      const three = await declare("local", { supervisorReplicas: 3 });
+      assert.equal(replica(three, 3).name, "dormer-local-supervisor-3");
+      assert.match(nginxConf(three), /proxy_next_upstream_tries 3;/);
+    });
+
     it("delivers nginx.conf through the gateway-config container: checked and reloaded in the running gateway's PID namespace", () => {
       const gateway = find(all, "docker:index/container:Container", "gateway");
       const config = find(all, "docker:index/container:Container", "gateway-config");
-      assert.deepEqual(unwrap(gateway.inputs.envs), ["DORMER_SUPERVISOR_HOST=dormer-local-supervisor"], "no config in the gateway's own inputs");
+      assert.deepEqual(unwrap(gateway.inputs.envs), ["DORMER_SUPERVISOR_HOST=dormer-local-supervisor-1 dormer-local-supervisor-2"], "no config in the gateway's own inputs");
       assert.deepEqual(gateway.inputs.volumes, [{ volumeName: "dormer-local-gateway-conf", containerPath: "/etc/dormer/conf", readOnly: true }]);
       assert.deepEqual(config.inputs.volumes, [{ volumeName: "dormer-local-gateway-conf", containerPath: "/etc/dormer/conf" }]);
       assert.equal(config.inputs.pidMode, "container:gateway-id");
@@ -202,7 +220,7 @@ describe("unit: the platform's shape under mocks", function () {
       assert.match(nginxConf(all), /rate=60r\/m;/);
       const labels = Object.fromEntries((config.inputs.labels as { label: string; value: string }[]).map((l) => [l.label, l.value]));
       assert.equal(labels["dormer.gateway.rateLimitPerMinute"], "60");
-      assert.equal(labels["dormer.gateway.supervisorHosts"], JSON.stringify(["dormer-local-supervisor"]));
+      assert.equal(labels["dormer.gateway.supervisorHosts"], JSON.stringify(["dormer-local-supervisor-1", "dormer-local-supervisor-2"]));
       assert.equal(labels["dormer.role"], "gateway-config");
       assert.equal(labels["dormer.gateway.prefix"], undefined, "only what the config is rendered from");
     });
@@ -241,12 +259,12 @@ describe("unit: the platform's shape under mocks", function () {
     });
 
     it("has the supervisor listen on the core network only", () => {
-      const envs = unwrap(find(all, "docker:index/container:Container", "supervisor").inputs.envs) as string[];
+      const envs = unwrap(find(all, "docker:index/container:Container", "supervisor-1").inputs.envs) as string[];
       assert.ok(envs.includes("DORMER_LISTEN_NETWORK=dormer-local-core"), envs.join(" "));
     });
 
     it("has the supervisor believe forwarded client addresses from the core network only", () => {
-      const envs = unwrap(find(all, "docker:index/container:Container", "supervisor").inputs.envs) as string[];
+      const envs = unwrap(find(all, "docker:index/container:Container", "supervisor-1").inputs.envs) as string[];
       assert.ok(envs.includes("DORMER_TRUSTED_PROXIES=10.212.0.0/28"), envs.join(" "));
     });
 
@@ -297,7 +315,7 @@ describe("unit: the platform's shape under mocks", function () {
       const all = [...(await declare("local", { logs })), ...(await declare("prod", prod))];
       const containers = all.filter((d) => d.type === "docker:index/container:Container");
       const names = new Set(containers.map((c) => c.name));
-      for (const name of ["gateway", "supervisor", "redis", "fence", "acme", "initech", "tunnel-cloudflared"]) assert.ok(names.has(name), `${name} declared`);
+      for (const name of ["gateway", "supervisor-1", "supervisor-2", "redis", "fence", "acme", "initech", "tunnel-cloudflared"]) assert.ok(names.has(name), `${name} declared`);
       for (const c of containers) {
         assert.equal(c.inputs.logDriver, "json-file", c.name);
         assert.deepEqual(c.inputs.logOpts, { "max-size": "7m", "max-file": "2" }, c.name);
@@ -309,7 +327,7 @@ describe("unit: the platform's shape under mocks", function () {
     it("sizes the supervisor's and the gateway's open files and nginx's connections from it", async () => {
       const all = await declare("local", { maxConnections: 5000 });
       const nofile = [{ name: "nofile", soft: 11_024, hard: 11_024 }];
-      assert.deepEqual(find(all, "docker:index/container:Container", "supervisor").inputs.ulimits, nofile);
+      assert.deepEqual(find(all, "docker:index/container:Container", "supervisor-1").inputs.ulimits, nofile);
       const gateway = find(all, "docker:index/container:Container", "gateway");
       assert.deepEqual(gateway.inputs.ulimits, nofile);
       const conf = nginxConf(all);
@@ -409,7 +427,7 @@ describe("unit: the platform's shape under mocks", function () {
     it("gives the paused-memory cap to the supervisor only: no tenant's labels change with it", async () => {
       const capped = await declare("local", { pausedMemoryMb: 2048 });
       const plain = await declare("local");
-      const envs = unwrap(find(capped, "docker:index/container:Container", "supervisor").inputs.envs) as string[];
+      const envs = unwrap(find(capped, "docker:index/container:Container", "supervisor-1").inputs.envs) as string[];
       assert.ok(envs.includes("DORMER_PAUSED_MEMORY_MB=2048"), envs.join("\n"));
       for (const id of ["acme", "initech"]) assert.deepEqual(labelsOf(capped, id), labelsOf(plain, id));
     });
@@ -417,7 +435,7 @@ describe("unit: the platform's shape under mocks", function () {
     it("gives the idle-timeout cap to the supervisor only: no tenant's container changes with it", async () => {
       const capped = await declare("local", { maxIdleTimeoutSeconds: 30 });
       const plain = await declare("local");
-      const envs = unwrap(find(capped, "docker:index/container:Container", "supervisor").inputs.envs) as string[];
+      const envs = unwrap(find(capped, "docker:index/container:Container", "supervisor-1").inputs.envs) as string[];
       assert.ok(envs.includes("DORMER_MAX_IDLE_TIMEOUT_SECONDS=30"), envs.join("\n"));
       for (const id of ["acme", "initech"]) {
         assert.deepEqual(labelsOf(capped, id), labelsOf(plain, id));
@@ -486,7 +504,7 @@ describe("unit: the platform's shape under mocks", function () {
       const all = await prodWithHosts();
       assert.equal(labelsOf(all, "acme")["dormer.access-audiences"], "files.acme.com=aud-tag,acme.example.org=aud-tag");
       const plain = await declare("prod", { cloudflare, publicUrl: "https://dormer.example.com", tenantBaseDomain: "tenants.example.net" });
-      assert.deepEqual(unwrap(find(all, "docker:index/container:Container", "supervisor").inputs.envs), unwrap(find(plain, "docker:index/container:Container", "supervisor").inputs.envs));
+      assert.deepEqual(unwrap(find(all, "docker:index/container:Container", "supervisor-1").inputs.envs), unwrap(find(plain, "docker:index/container:Container", "supervisor-1").inputs.envs));
     });
   });
 
@@ -529,7 +547,7 @@ describe("unit: the platform's shape under mocks", function () {
         { type: "public", uri: "dormer.example.com" },
         { type: "public", uri: "*.tenants.example.net" },
       ]);
-      const envs = unwrap(find(all, "docker:index/container:Container", "supervisor").inputs.envs) as string[];
+      const envs = unwrap(find(all, "docker:index/container:Container", "supervisor-1").inputs.envs) as string[];
       assert.ok(envs.includes("DORMER_TENANT_BASE_DOMAIN=tenants.example.net"));
       assert.ok(envs.includes("DORMER_PUBLIC_URL=https://dormer.example.com"));
     });
@@ -579,7 +597,7 @@ describe("unit: the platform's shape under mocks", function () {
       assert.equal(config.inputs.config.ingresses[0].hostname, "dormer.example.com");
       assert.equal(config.inputs.config.ingresses[0].service, "http://dormer-prod-gateway:8080");
       assert.equal(find(all, "docker:index/container:Container", "tunnel-cloudflared").inputs.name, "dormer-prod-cloudflared");
-      const supervisor = find(all, "docker:index/container:Container", "supervisor");
+      const supervisor = find(all, "docker:index/container:Container", "supervisor-1");
       const envs = unwrap(supervisor.inputs.envs) as string[];
       assert.ok(envs.includes("DORMER_IDENTITY=cloudflare-access"));
       assert.ok(envs.includes("DORMER_ACCESS_AUDIENCE=aud-tag"));

@@ -95,7 +95,7 @@ async function imageOf(declared: unknown, actualId: string): Promise<string> {
 /**
  * The container as it is, in the shape of the inputs, or undefined when it no longer exists. `declared`
  * (the state, or the inputs just applied) supplies what Docker does not record (start, mustRun,
- * destroyGraceSeconds, removeVolumes) and the spelling to keep where the engine's value is equivalent.
+ * destroyGraceSeconds, removeVolumes, wait, waitTimeout) and the spelling to keep where the engine's value is equivalent.
  * Whether it is running is left out of the compared properties on purpose: a sleeping tenant woken by
  * the runtime is not drift.
  */
@@ -121,6 +121,8 @@ export async function readContainer(id: string, declared: PropertyBag): Promise<
         mustRun: (declared.mustRun ?? true) === true && !running ? false : declared.mustRun ?? true,
         destroyGraceSeconds: declared.destroyGraceSeconds,
         removeVolumes: declared.removeVolumes ?? true,
+        wait: declared.wait ?? false,
+        waitTimeout: declared.waitTimeout ?? 60,
         restart: hc.RestartPolicy?.Name === "" ? "no" : hc.RestartPolicy?.Name,
         maxRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0,
         memory: (hc.Memory ?? 0) / MIB,

@@ -54,6 +54,8 @@ export const containerSpec: ResourceSpec = {
         logOpts: "stringMap",
         destroyGraceSeconds: "number",
         removeVolumes: "boolean",
+        wait: "boolean",
+        waitTimeout: "number",
         pidMode: "string",
         uploads: { list: { file: "string", content: "string", contentBase64: "string", executable: "boolean" } },
         attach: "boolean",
@@ -72,7 +74,8 @@ export const UPDATED_IN_PLACE = ["restart", "maxRetryCount", "cpuShares", "memor
 /**
  * ForceNew in upstream's schema (resource_docker_container.go), among the arguments implemented here.
  * Everything else is an in-place update; those outside UPDATED_IN_PLACE only change the state, as
- * upstream: start, mustRun, destroyGraceSeconds, removeVolumes, healthcheck, init, tmpfs, attach, logs.
+ * upstream: start, mustRun, destroyGraceSeconds, removeVolumes, healthcheck, init, tmpfs, attach, logs, wait,
+ * waitTimeout.
  */
 const FORCE_NEW = [
     "name", "image", "readOnly", "hostname", "command", "entrypoints", "user", "workingDir", "capabilities",
@@ -101,6 +104,8 @@ export function withDefaults(inputs: PropertyBag): PropertyBag {
         networkMode: inputs.networkMode ?? "bridge",
         attach: inputs.attach ?? false,
         logs: inputs.logs ?? false,
+        wait: inputs.wait ?? false,
+        waitTimeout: inputs.waitTimeout ?? 60,
     };
 }
 

@@ -114,6 +114,29 @@ async function connectNetworks(id: string, n: PropertyBag): Promise<void> {
     }
 }
 
+/**
+ * As upstream with `wait`: after the start, the container's health check must report healthy within
+ * waitTimeout seconds (asked once a second), or the create fails. A container without a health check never
+ * becomes healthy, so it fails the same way.
+ */
+async function waitHealthy(id: string, n: PropertyBag): Promise<void> {
+    const seconds = n.waitTimeout as number;
+    const deadline = Date.now() + seconds * 1000;
+    for (;;) {
+        const state = (await docker.getContainer(id).inspect()).State;
+        if (state.Health?.Status === "healthy") {
+            return;
+        }
+        if (!state.Running) {
+            throw new Error(`docker stand-in: container ${String(n.name)} exited while waiting for it to be healthy (exit code ${state.ExitCode})`);
+        }
+        if (Date.now() >= deadline) {
+            throw new Error(`docker stand-in: container ${String(n.name)} did not become healthy within ${seconds} s (health: ${state.Health?.Status ?? "no health check"})`);
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+    }
+}
+
 /** A log read without a TTY comes framed: 8 bytes (stream, 0, 0, 0, length) before each chunk. */
 function demuxLogs(raw: Buffer): string {
     const parts: Buffer[] = [];
@@ -202,6 +225,9 @@ export const container: ResourceHandler = {
                 const state = (await created.inspect()).State;
                 if (n.mustRun === true && !state.Running) {
                     throw new Error(`docker stand-in: container ${String(n.name)} exited immediately (exit code ${state.ExitCode})`);
+                }
+                if (n.wait === true) {
+                    await waitHealthy(created.id, n);
                 }
             }
             return { id: created.id, outs: { ...(await outputsOf(created.id, { ...n, containerLogs })), mustRun: n.mustRun } };
