@@ -77,9 +77,10 @@ ${realIp}
     # Kept-alive connections to the supervisor: a new one per request would cost nginx more than the
     # request. The names are resolved when nginx (re)loads; the entrypoint reloads it when an address changes.
     # Its replicas share the load and are replaced one at a time; a request one of them refuses is sent to
-    # the next (proxy_next_upstream below). max_fails=0: an answer such as a waiting page's 503 never marks a
-    # replica down (with every replica marked down, nginx would answer 502 to all); a stopped replica's
-    # refused connect costs a round trip on the core network.
+    # the next (proxy_next_upstream below). max_fails=0: a refused replica is never marked down for
+    # fail_timeout, since while it is being replaced the next one may be stopping too, and with every replica
+    # marked down nginx answers 502 to all; a stopped replica's refused connect costs a round trip on the core
+    # network.
     upstream supervisor {
 ${a.supervisorHosts.map((host) => `        server ${host}:${a.supervisorPort} max_fails=0;`).join("\n")}
         keepalive 64;
@@ -133,11 +134,13 @@ function toSupervisor(a: GatewayConfigArgs): string {
             proxy_buffering off;
             # The core network is one host's bridge: a connect takes microseconds, unless the replica is gone.
             proxy_connect_timeout 1s;
-            # A replica that refused the connection, timed out or answered 503 (it is stopping), before any
-            # byte went to the client: the next replica gets the request. Only GET, HEAD, OPTIONS, PUT and
+            # A replica that refused the connection (a draining one accepts nothing new) or timed out, before
+            # any byte went to the client: the next replica gets the request. Only GET, HEAD, OPTIONS, PUT and
             # DELETE, never a POST, PATCH or LOCK (non_idempotent stays off), and never once a request body
-            # began to flow (proxy_request_buffering off).
-            proxy_next_upstream error timeout http_503;
+            # began to flow (proxy_request_buffering off). Not on a 503: the supervisor's 503s are answers (a
+            # waiting page, a request held past its wake timeout, a connection cap) that another replica
+            # would only repeat, after holding the request as long again.
+            proxy_next_upstream error timeout;
             proxy_next_upstream_tries ${a.supervisorHosts.length};
             proxy_send_timeout 120s;
             # Covers a request held while its tenant wakes, and idle WebSockets between pings.
