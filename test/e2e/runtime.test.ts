@@ -176,7 +176,10 @@ describe("e2e: the runtime through the gateway of a real ci-stack up", function 
       await supervisor.start();
       const after = (await inspectContainer(first))?.NetworkSettings.Networks[`${PREFIX}-core`]?.IPAddress;
       assert.notEqual(after, before, "the supervisor moved");
-      // Only the moved replica left to serve: the gateway must reach it at its new address.
+      // The gateway reloads once every replica's name resolves again (within 2 s); then only the moved
+      // replica is left to serve, so the gateway must reach it at its new address.
+      await waitFor("the gateway to reload with the moved replica's address", async () =>
+        String(await docker.getContainer(`${PREFIX}-gateway`).logs({ stdout: true, stderr: true, follow: false })).includes(` to ${after}`), 15_000, 250);
       await docker.getContainer(second).stop({ t: 1 });
       let status = 0;
       for (let i = 0; i < 40 && status !== 200; i++) {
