@@ -3,6 +3,7 @@ import * as crypto from "crypto";
 import * as http from "http";
 import * as net from "net";
 import { MISBEHAVING_APP } from "../support/misbehaving-app";
+import { tryConnect } from "../support/ports";
 import { sleep, waitFor } from "../support/poll";
 import { RedisServer, startRedis } from "../support/redis-server";
 import { login, startSupervisor, siteOf } from "../support/supervisor";
@@ -39,17 +40,6 @@ server.listen(8080);
 
 /** The next frame, or "ended" when the connection closes first (a frame cut in two never completes). */
 const nextOrEnd = (ws: RawWebSocket): Promise<Frame | "ended"> => Promise.race([ws.next(), ws.ended.then(() => "ended" as const)]);
-
-/** Opens a TCP connection and says how it went: "open" or the error's code. */
-function connect(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: "127.0.0.1", port }, () => {
-      socket.destroy();
-      resolve("open");
-    });
-    socket.on("error", (err: NodeJS.ErrnoException) => resolve(err.code ?? String(err)));
-  });
-}
 
 /** A GET on a kept-alive connection: its status, body, and when the server closed that connection. */
 function keptAliveGet(url: string, cookie: string): Promise<{ status: number; body: string; closed: Promise<number> }> {
@@ -122,7 +112,7 @@ describe("runtime: a supervisor told to stop drains (real supervisor, Redis, Doc
 
       const signalled = Date.now();
       const stopped = sup.stop();
-      await waitFor("new connections to be refused", async () => (await connect(sup.port)) === "ECONNREFUSED", 5_000, 20);
+      await waitFor("new connections to be refused", async () => (await tryConnect(sup.port)) === "ECONNREFUSED", 5_000, 20);
       assert.equal(sup.exitCode(), null, "still draining what it holds");
 
       // A request begun before the drain is answered, draining, on a connection that then closes.

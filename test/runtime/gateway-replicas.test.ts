@@ -1,8 +1,7 @@
 import { strict as assert } from "assert";
 import * as crypto from "crypto";
 import * as http from "http";
-import * as net from "net";
-import { freePort } from "../support/ports";
+import { freePort, tryConnect } from "../support/ports";
 import { RunningGateway, startGateway } from "../support/gateway";
 import { MISBEHAVING_APP } from "../support/misbehaving-app";
 import { waitFor } from "../support/poll";
@@ -10,17 +9,6 @@ import { RedisServer, startRedis } from "../support/redis-server";
 import { login, RunningSupervisor, siteOf, startSupervisor } from "../support/supervisor";
 import { declareTenant, removeStack, TestTenant } from "../support/tenants";
 import { RawWebSocket } from "../tenant-app/ws-client";
-
-/** Opens a TCP connection and says how it went: "open" or the error's code. */
-function connect(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: "127.0.0.1", port }, () => {
-      socket.destroy();
-      resolve("open");
-    });
-    socket.on("error", (err: NodeJS.ErrnoException) => resolve(err.code ?? String(err)));
-  });
-}
 
 describe("runtime: two supervisor replicas behind the real gateway; one drains, the other serves (real nginx, Redis, Docker)", function () {
   this.timeout(180_000);
@@ -71,7 +59,7 @@ describe("runtime: two supervisor replicas behind the real gateway; one drains, 
     const drip = fetch(`${siteOf(first.url, slow.id)}/drip?ms=500&n=8`, { headers: { cookie, accept: "application/json" } });
     await new Promise((r) => setTimeout(r, 300));
     const stopped = first.stop();
-    await waitFor("the first replica to refuse connections", async () => (await connect(first.port)) === "ECONNREFUSED", 5_000, 20);
+    await waitFor("the first replica to refuse connections", async () => (await tryConnect(first.port)) === "ECONNREFUSED", 5_000, 20);
     const before = await served(second);
     const requests = 30;
     for (let i = 0; i < requests; i++) {
