@@ -88,6 +88,20 @@ const nginxConf = (all: Declared[]): string => {
   return uploads.find((u) => u.file === "/etc/dormer/incoming/nginx.conf")!.content;
 };
 
+/** A prod stack: a tunnel with Access in front, tenants under their own base domain in a zone of their own. */
+const PROD_SETTINGS = {
+  cloudflare: {
+    accountId: "acc",
+    zoneId: "zone",
+    tenantZoneId: "apps-zone",
+    hostname: "dormer.example.com",
+    accessTeamDomain: "example.cloudflareaccess.com",
+    accessAllowedEmailDomains: ["example.com"],
+  },
+  publicUrl: "https://dormer.example.com",
+  tenantBaseDomain: "tenants.example.net",
+};
+
 describe("unit: the platform's shape under mocks", function () {
   this.timeout(60_000);
 
@@ -450,16 +464,8 @@ describe("unit: the platform's shape under mocks", function () {
     };
     const labelsOf = (all: Declared[], id: string): Record<string, string> =>
       Object.fromEntries(find(all, "docker:index/container:Container", id).inputs.labels.map((l: { label: string; value: string }) => [l.label, l.value]));
-    const cloudflare = {
-      accountId: "acc",
-      zoneId: "zone",
-      tenantZoneId: "apps-zone",
-      hostname: "dormer.example.com",
-      accessTeamDomain: "example.cloudflareaccess.com",
-      accessAllowedEmailDomains: ["example.com"],
-      hostnameZones: { "acme.com": "acme-zone", "com": "wrong-zone" },
-    };
-    const prodWithHosts = () => declare("prod", { cloudflare, publicUrl: "https://dormer.example.com", tenantBaseDomain: "tenants.example.net" }, withHosts);
+    const cloudflare = { ...PROD_SETTINGS.cloudflare, hostnameZones: { "acme.com": "acme-zone", "com": "wrong-zone" } };
+    const prodWithHosts = () => declare("prod", { ...PROD_SETTINGS, cloudflare }, withHosts);
 
     it("labels the tenant with its host names and has the gateway serve them; other tenants' labels stay as they were", async () => {
       const all = await declare("local", {}, withHosts);
@@ -503,25 +509,13 @@ describe("unit: the platform's shape under mocks", function () {
     it("prod: gives each host name's Access audience to its tenant through labels, never to the supervisor", async () => {
       const all = await prodWithHosts();
       assert.equal(labelsOf(all, "acme")["dormer.access-audiences"], "files.acme.com=aud-tag,acme.example.org=aud-tag");
-      const plain = await declare("prod", { cloudflare, publicUrl: "https://dormer.example.com", tenantBaseDomain: "tenants.example.net" });
+      const plain = await declare("prod", { ...PROD_SETTINGS, cloudflare });
       assert.deepEqual(unwrap(find(all, "docker:index/container:Container", "supervisor-1").inputs.envs), unwrap(find(plain, "docker:index/container:Container", "supervisor-1").inputs.envs));
     });
   });
 
   describe("prod stack", () => {
-    const prod = () =>
-      declare("prod", {
-        cloudflare: {
-          accountId: "acc",
-          zoneId: "zone",
-          tenantZoneId: "apps-zone",
-          hostname: "dormer.example.com",
-          accessTeamDomain: "example.cloudflareaccess.com",
-          accessAllowedEmailDomains: ["example.com"],
-        },
-        publicUrl: "https://dormer.example.com",
-        tenantBaseDomain: "tenants.example.net",
-      });
+    const prod = () => declare("prod", PROD_SETTINGS);
 
     it("routes every tenant's own origin through the tunnel with one wildcard: ingress, DNS record, Access", async () => {
       const all = await prod();
