@@ -1,5 +1,4 @@
 import { strict as assert } from "assert";
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -26,18 +25,8 @@ tenants:
 `;
 
 /** `dormer secret set`, the value on stdin as a person pipes it (with echo's newline). */
-function secretSet(env: Record<string, string>, value: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(path.join(repo, "cli/bin/dormer"), ["secret", "set", TENANT, "api-token", "--stack", STACK], { env: { ...process.env, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.end(`${value}\n`);
-  });
-}
+const secretSet = (env: Record<string, string>, value: string): Promise<CliResult> =>
+  dormer(["secret", "set", TENANT, "api-token", "--stack", STACK], env, `${value}\n`);
 
 /** Every file under dir whose bytes hold the value. */
 function filesHolding(dir: string, value: string): string[] {

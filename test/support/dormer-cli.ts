@@ -9,16 +9,22 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real dormer CLI, as a user would; output is kept for assertions and shown on failure. */
-export function dormer(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+/**
+ * Runs the real dormer CLI, as a user would; output is kept for assertions and shown on failure. `stdin` is
+ * what the user pipes in (none by default: the CLI reads end of input at once).
+ */
+export function dormer(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     child.on("error", reject);
     child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    // A CLI that exits before reading its input (a refusal) is judged by its exit code, not by the pipe.
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(stdin ?? "");
   });
 }
 
