@@ -1,3 +1,5 @@
+import { GATEWAY_UPSTREAM_IDLE_SECONDS } from "../runtime/http/keep-alive";
+
 /** What the gateway's nginx needs to know; all of it comes from stack config. */
 export interface GatewayConfigArgs {
   /** Docker DNS names of the supervisor's replicas on the core network, and the port they all listen on. */
@@ -56,7 +58,7 @@ http {
     server_tokens off;
     log_format dormer escape=json '{"time":"$time_iso8601","client":"$remote_addr","method":"$request_method",'
         '"uri":"$request_uri","status":$status,"bytes":$body_bytes_sent,"duration":$request_time,'
-        '"upstream":"$upstream_response_time"}';
+        '"upstream":"$upstream_response_time","upstream_addr":"$upstream_addr","upstream_status":"$upstream_status"}';
     access_log /dev/stdout dormer;
 
     client_body_temp_path /tmp/nginx-body;
@@ -84,6 +86,8 @@ ${realIp}
     upstream supervisor {
 ${a.supervisorHosts.map((host) => `        server ${host}:${a.supervisorPort} max_fails=0;`).join("\n")}
         keepalive 64;
+        # Closed by nginx before the supervisor would close it (runtime/http/keep-alive.ts).
+        keepalive_timeout ${GATEWAY_UPSTREAM_IDLE_SECONDS}s;
     }
 
     # The platform's origin; loopback names reach it only from this machine (health checks, an operator).

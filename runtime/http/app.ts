@@ -43,6 +43,7 @@ import { TenantEvents } from "../observe/tenant-events";
 import { UsageLedger } from "../observe/usage";
 import { daysAsked, usageReport } from "./usage-report";
 import { DiskWatch } from "../observe/disk-watch";
+import { SUPERVISOR_KEEPALIVE_MS } from "./keep-alive";
 
 export interface AppDeps {
   stack: string;
@@ -281,6 +282,9 @@ export function createServer(deps: AppDeps): http.Server {
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => sendError(res, err));
 
   const server = http.createServer(app);
+  server.keepAliveTimeout = SUPERVISOR_KEEPALIVE_MS;
+  // A request's headers may arrive on a connection idle that long: Node wants this bound above it.
+  server.headersTimeout = SUPERVISOR_KEEPALIVE_MS + 1000;
   deps.drain.watch(server);
   server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     void upgrade(deps, tenantOf, req, socket, head);
