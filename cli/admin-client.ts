@@ -1,10 +1,20 @@
 import * as http from "http";
 import { openDormerStack } from "./project";
 
+/** An answer of the admin API, whatever its status: its JSON body ({} when it had none). */
+export interface AdminAnswer {
+  status: number;
+  body: { error?: string; message?: string } & Record<string, unknown>;
+}
+
 /** The supervisor's admin API of a stack, reached through its gateway on this host with the admin token. */
 export interface AdminClient {
+  /** GET; anything but 200 is an error naming the status and the API's message. */
   get<T>(path: string): Promise<T>;
+  /** POST; anything but 200 is an error naming the status and the API's message. */
   post<T>(path: string): Promise<T>;
+  /** Any method, for callers that act on the status themselves; only an unreachable API is an error. */
+  send(method: string, path: string): Promise<AdminAnswer>;
 }
 
 /**
@@ -22,27 +32,38 @@ export async function adminClientFor(stackName: string): Promise<AdminClient> {
 }
 
 export function adminClient(gatewayUrl: string, platformHost: string, token: string): AdminClient {
-  const call = <T>(method: string, path: string) =>
-    new Promise<T>((resolve, reject) => {
+  const send = (method: string, path: string) =>
+    new Promise<AdminAnswer & { text: string }>((resolve, reject) => {
       const url = new URL(`/admin${path}`, gatewayUrl);
       const req = http.request(url, { method, headers: { host: platformHost, authorization: `Bearer ${token}`, accept: "application/json" }, timeout: 60_000 }, (res) => {
-        let body = "";
+        let text = "";
         res.setEncoding("utf8");
-        res.on("data", (c: string) => (body += c));
+        res.on("data", (c: string) => (text += c));
         res.on("end", () => {
-          let parsed: unknown;
+          let body: AdminAnswer["body"] = {};
           try {
-            parsed = JSON.parse(body);
+            body = text === "" ? {} : (JSON.parse(text) as AdminAnswer["body"]);
           } catch {
-            return reject(new Error(`${method} ${url.pathname}: ${res.statusCode} and no JSON: ${body.slice(0, 200)}`));
+            return reject(new Error(`${method} ${url.pathname}: ${res.statusCode} and no JSON: ${text.slice(0, 200)}`));
           }
-          if (res.statusCode !== 200) return reject(new Error(`${method} ${url.pathname}: ${res.statusCode} ${(parsed as { message?: string }).message ?? body}`));
-          resolve(parsed as T);
+          resolve({ status: res.statusCode ?? 0, body, text });
         });
       });
       req.on("timeout", () => req.destroy(new Error(`${method} ${url.pathname}: no answer from ${gatewayUrl} in 60 s`)));
-      req.on("error", (err) => reject(new Error(`the admin API at ${gatewayUrl} is not reachable: ${err.message}`)));
+      req.on("error", (err) => reject(new Error(`the admin API at ${gatewayUrl} is not reachable (${err.message}): is the stack up?`)));
       req.end();
     });
-  return { get: (path) => call("GET", path), post: (path) => call("POST", path) };
+  const strict = async <T>(method: string, path: string): Promise<T> => {
+    const answer = await send(method, path);
+    if (answer.status !== 200) throw new Error(`${method} /admin${path.split("?")[0]}: ${answer.status} ${answer.body.message ?? answer.text}`);
+    return answer.body as T;
+  };
+  return {
+    get: (path) => strict("GET", path),
+    post: (path) => strict("POST", path),
+    send: async (method, path) => {
+      const { status, body } = await send(method, path);
+      return { status, body };
+    },
+  };
 }

@@ -1,10 +1,5 @@
 import * as crypto from "crypto";
-
-/** Where the stack's supervisor answers its admin API, and the token it wants. */
-export interface AdminApi {
-  url: string;
-  token: string;
-}
+import { AdminClient } from "../admin-client";
 
 const HOLD_SECONDS = 60;
 /** Renewed well before it lapses, so a slow copy never loses its hold. */
@@ -21,18 +16,10 @@ export interface Hold {
  * Holds a tenant asleep through the supervisor's admin API, renewing the hold until it is released. A tenant
  * the supervisor does not know has no container, so nothing can wake it: its hold is a no-op.
  */
-export async function holdAsleep(api: AdminApi, tenant: string): Promise<Hold> {
+export async function holdAsleep(api: AdminClient, tenant: string): Promise<Hold> {
   const token = crypto.randomBytes(16).toString("hex");
-  const base = `${api.url.replace(/\/+$/, "")}/admin/tenants/${encodeURIComponent(tenant)}/hold`;
-  const call = async (method: string, query: string) => {
-    let res: Response;
-    try {
-      res = await fetch(`${base}?${query}`, { method, headers: { authorization: `Bearer ${api.token}` } });
-    } catch (err) {
-      throw new Error(`the supervisor's admin API at ${api.url} is unreachable (${(err as Error).message}): is the stack up?`);
-    }
-    return { status: res.status, body: (await res.json().catch(() => ({}))) as { error?: string; message?: string } };
-  };
+  const path = `/tenants/${encodeURIComponent(tenant)}/hold`;
+  const call = (method: string, query: string) => api.send(method, `${path}?${query}`);
   const hold = () => call("POST", `token=${token}&seconds=${HOLD_SECONDS}`);
   const first = await hold();
   if (first.status === 404 && first.body.error === "unknown_tenant") return { lost: () => undefined, release: async () => undefined };
@@ -54,7 +41,7 @@ export async function holdAsleep(api: AdminApi, tenant: string): Promise<Hold> {
 }
 
 /** Runs `job` with the tenant held asleep, and ends the hold afterwards whatever happened. */
-export async function whileHeld<T>(api: AdminApi, tenant: string, job: () => Promise<T>): Promise<T> {
+export async function whileHeld<T>(api: AdminClient, tenant: string, job: () => Promise<T>): Promise<T> {
   const hold = await holdAsleep(api, tenant);
   try {
     const result = await job();

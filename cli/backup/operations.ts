@@ -4,7 +4,8 @@ import { pipeline } from "stream/promises";
 import { Stack } from "@pulumi/pulumi/automation";
 import { verifyArchive, writeArchive } from "./archive";
 import { readVolumes, TenantVolumes, writeVolumes } from "./helper";
-import { AdminApi, whileHeld } from "./hold-client";
+import { whileHeld } from "./hold-client";
+import { adminClient, AdminClient } from "../admin-client";
 import { differences, EntryDigests, Manifest, MANIFEST_NAME, MANIFEST_SUM_NAME } from "./manifest";
 import { TarReader } from "./tar-reader";
 import { tenantOnDocker } from "./tenant-docker";
@@ -13,7 +14,7 @@ import { backupDirOf, baseImageOf } from "../stack-config";
 /** What every backup, restore and purge of one stack needs. */
 export interface BackupContext {
   stack: string;
-  api: AdminApi;
+  api: AdminClient;
   /** The helpers' image: the stack's base, which has GNU tar. */
   image: string;
   dir: string;
@@ -23,11 +24,13 @@ export interface BackupContext {
 
 export async function backupContext(stackName: string, stack: Stack): Promise<BackupContext> {
   const outputs = await stack.outputs();
-  const url = outputs.publicUrl?.value as string | undefined;
+  const gateway = outputs.gatewayUrl?.value as string | undefined;
+  const publicUrl = outputs.publicUrl?.value as string | undefined;
   const token = outputs.adminToken?.value as string | undefined;
   return {
     stack: stackName,
-    api: { url: url ?? "(the stack has no publicUrl output: is it up?)", token: token ?? "" },
+    // Through the gateway on this host, as the platform's origin: on prod the public name is behind Access.
+    api: adminClient(gateway ?? "http://(the stack has no gatewayUrl output: is it up?)", publicUrl ? new URL(publicUrl).host : "", token ?? ""),
     image: baseImageOf(stackName),
     dir: backupDirOf(stackName),
     declared: (outputs.tenants?.value as string[] | undefined) ?? [],

@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { adminClient } from "../../cli/admin-client";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -43,7 +44,7 @@ describe("runtime: backup and restore of a tenant's volumes through a supervisor
     }
     sup = await startSupervisor({ stack, redisUrl: redis.url });
     for (const id of ["acme", "globex"]) cookies[id] = await login(sup.url, id, tenants[id].key);
-    ctx = { stack, api: { url: sup.url, token: sup.adminToken }, image: BASE_IMAGE, dir: path.join(dir, "backups"), declared: ["acme", "globex"] };
+    ctx = { stack, api: adminClient(sup.url, new URL(sup.url).host, sup.adminToken), image: BASE_IMAGE, dir: path.join(dir, "backups"), declared: ["acme", "globex"] };
   });
 
   after(async () => {
