@@ -1,27 +1,18 @@
 // What each tenant's disk holds now, asked of the Docker engine this stack runs on (the disk driver answers
 // through `docker volume inspect`), so validate, preview and up can refuse a diskMb the files do not fit in.
-import Docker from "dockerode";
 import { checkDiskShrink, DiskUse, diskVolumeName } from "../components/disk-quota";
 import { ValidatedTenants } from "../components/tenants-file";
+import { engineVolumes } from "./engine-volumes";
 
 /** Disk use by tenant id, for tenants that have a disk; undefined when the engine cannot be asked. */
 export async function diskUseOf(stack: string, file: ValidatedTenants): Promise<Map<string, DiskUse> | undefined> {
-  const docker = new Docker();
-  try {
-    await docker.ping();
-  } catch {
-    return undefined;
-  }
+  const volumes = engineVolumes();
+  if (!(await volumes.reachable())) return undefined;
   const found = await Promise.all(
     file.tenants.map(async (t) => {
-      try {
-        const status = (await docker.getVolume(diskVolumeName(`dormer-${stack}`, t.id, "files")).inspect()).Status as Partial<DiskUse> | undefined;
-        if (typeof status?.usedBytes !== "number" || typeof status.quotaMb !== "number" || typeof status.capacityBytes !== "number") return undefined;
-        return [t.id, { quotaMb: status.quotaMb, capacityBytes: status.capacityBytes, usedBytes: status.usedBytes }] as const;
-      } catch (err) {
-        if ((err as { statusCode?: number }).statusCode === 404) return undefined;
-        throw err;
-      }
+      const status = (await volumes.status(diskVolumeName(`dormer-${stack}`, t.id, "files"))) as Partial<DiskUse> | undefined;
+      if (typeof status?.usedBytes !== "number" || typeof status.quotaMb !== "number" || typeof status.capacityBytes !== "number") return undefined;
+      return [t.id, { quotaMb: status.quotaMb, capacityBytes: status.capacityBytes, usedBytes: status.usedBytes }] as const;
     }),
   );
   return new Map(found.filter((f) => f !== undefined));
@@ -40,8 +31,7 @@ export async function checkDisks(stack: string, source: string, file: ValidatedT
 
 async function hasAnyDisk(stack: string): Promise<boolean> {
   try {
-    const { Volumes } = await new Docker().listVolumes({ filters: { name: [`dormer-${stack}-tenant-`] } });
-    return (Volumes ?? []).some((v) => v.Name.endsWith("-disk"));
+    return (await engineVolumes().names(`dormer-${stack}-tenant-`)).some((name) => name.endsWith("-disk"));
   } catch {
     return false;
   }
