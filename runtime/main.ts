@@ -4,6 +4,7 @@ import { createServer } from "./http/app";
 import { listenOn } from "./http/listen";
 import { ConfigError, loadConfig, RuntimeConfig } from "./config";
 import { EngineDirectory } from "./engine/directory";
+import { UpStates } from "./engine/up-states";
 import { DockerEngine } from "./engine/docker";
 import { CloudflareAccess } from "./identity/cloudflare-access";
 import { IdentitySource } from "./identity/identity";
@@ -96,13 +97,15 @@ async function main(): Promise<void> {
     secureCookie: new URL(config.publicUrl).protocol === "https:",
     store: new RedisRevocationStore(redis, config.stack),
   });
-  const reaper = new Reaper(engine, directory, activity, lock, waker, metrics, events, { maxIdleTimeoutSeconds: config.maxIdleTimeoutSeconds, pausedMemoryMb: config.pausedMemoryMb });
+  const upStates = new UpStates(() => engine.running());
+  const reaper = new Reaper(engine, upStates, directory, activity, lock, waker, metrics, events, { maxIdleTimeoutSeconds: config.maxIdleTimeoutSeconds, pausedMemoryMb: config.pausedMemoryMb });
   const watchdogHistory = new WatchdogHistory(redis, prefix);
   const watchdog = new Watchdog(engine, directory, waker, lock, metrics, watchdogHistory, events, { ...config.watchdog, concurrency: WATCHDOG_CONCURRENCY });
 
   await redis.connect().catch((err: Error) => log.warn("redis not reachable at start; retrying", { error: err.message }));
   await directory.refresh().catch((err) => log.warn("docker engine not reachable at start", { error: String(err) }));
   const unwatch = engine.watch((event) => {
+    upStates.onEvent(event);
     if (event.kind === "declared-changed") void directory.refresh().catch(() => undefined);
     if (event.kind === "stopped" || event.kind === "paused") waker.forget(event.tenant);
     if (event.kind === "removed") waker.removed(event.tenant);

@@ -186,6 +186,8 @@ export class DockerEngine implements Engine {
         if (!stopped) setTimeout(connect, 2000).unref();
         return;
       }
+      // Docker answers once it has subscribed us: every change from here on is reported.
+      onEvent({ kind: "watching" });
       let buffer = "";
       stream.on("data", (chunk: Buffer) => {
         buffer += chunk.toString();
@@ -197,9 +199,10 @@ export class DockerEngine implements Engine {
         }
       });
       stream.on("end", () => {
+        onEvent({ kind: "unwatched" });
         if (!stopped) setTimeout(connect, 1000).unref();
       });
-      stream.on("error", () => undefined);
+      stream.on("error", () => onEvent({ kind: "unwatched" }));
     };
     void connect();
     return () => {
@@ -212,6 +215,7 @@ export class DockerEngine implements Engine {
     const tenant = event.Actor?.Attributes?.[LABEL.tenant];
     const network = event.Actor?.Attributes?.[LABEL.network];
     if (event.Action === "create" || event.Action === "destroy") onEvent({ kind: "declared-changed" });
+    if ((event.Action === "start" || event.Action === "unpause") && tenant) onEvent({ kind: "running", tenant });
     // Another supervisor's reaper froze it: whatever this one knew as awake must be asked again.
     if (event.Action === "pause" && tenant) onEvent({ kind: "paused", tenant });
     if ((event.Action === "die" || event.Action === "destroy") && tenant) {

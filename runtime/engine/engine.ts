@@ -61,8 +61,14 @@ export interface TenantDisk {
   usedBytes: number;
 }
 
-/** What the engine reports changing, so the supervisor can refresh what it knows without polling. */
-export type EngineEvent = { kind: "declared-changed" } | { kind: "stopped" | "paused" | "removed"; tenant: string };
+/**
+ * What the engine reports changing, so the supervisor can refresh what it knows without polling. `watching`:
+ * the report (re)connected, and what changed before it was not reported; `unwatched`: it dropped, and what
+ * changes now is not reported until the next `watching`.
+ */
+export type EngineEvent =
+  | { kind: "declared-changed" | "watching" | "unwatched" }
+  | { kind: "running" | "stopped" | "paused" | "removed"; tenant: string };
 
 /**
  * Where tenants run. The runtime talks to Docker only through this seam, so a second engine (Swarm, with

@@ -108,6 +108,18 @@ export class Activity {
     return out;
   }
 
+  /** Last activity (ms since epoch) of these tenants, those with any; one round trip however many there are. */
+  async lastSeenOf(tenants: string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (tenants.length === 0) return out;
+    const scores = await this.redis.zmscore(this.key, ...tenants);
+    tenants.forEach((tenant, i) => {
+      const score = scores[i];
+      if (score !== null && score !== undefined) out.set(tenant, Number(score));
+    });
+    return out;
+  }
+
   /** Tenants some supervisor marked busy past `now`. */
   async busy(now: number): Promise<Set<string>> {
     return new Set(await this.redis.zrangebyscore(this.busyKey, `(${now}`, "+inf"));

@@ -1,6 +1,7 @@
 import { Activity, TenantActivity } from "./activity";
 import { TenantDirectory } from "../engine/directory";
 import { DeclaredTenant, Engine } from "../engine/engine";
+import { UpStates } from "../engine/up-states";
 import { log } from "../observe/log";
 import { Metrics } from "../observe/metrics";
 import { TenantEvents } from "../observe/tenant-events";
@@ -31,6 +32,8 @@ export class Reaper {
 
   constructor(
     private readonly engine: Engine,
+    /** Which tenants are up; kept from the engine's events (runtime/engine/up-states.ts). */
+    private readonly up: UpStates,
     private readonly directory: TenantDirectory,
     private readonly activity: Activity,
     private readonly lock: WakeLock,
@@ -54,8 +57,9 @@ export class Reaper {
     if (this.sweeping) return;
     this.sweeping = true;
     try {
-      const up = await this.engine.running();
-      const [lastSeen, busy] = await Promise.all([this.activity.lastSeen(), this.activity.busy(now)]);
+      const up = await this.up.current();
+      // Only the tenants that are up: a pass reads as much of the store as there are tenants awake, not declared.
+      const [lastSeen, busy] = await Promise.all([this.activity.lastSeenOf([...up.keys()]), this.activity.busy(now)]);
       const paused = new Map<string, { last: number; memoryMb: number }>();
       let running = 0;
       for (const [id, state] of up) {

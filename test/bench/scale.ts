@@ -12,6 +12,7 @@ import { Metrics } from "../../runtime/observe/metrics";
 import { TenantEvents } from "../../runtime/observe/tenant-events";
 import { UsageLedger } from "../../runtime/observe/usage";
 import { Reaper } from "../../runtime/wake/reaper";
+import { UpStates } from "../../runtime/engine/up-states";
 import { RedisWakeLock } from "../../runtime/wake/wake-lock";
 import { Waker } from "../../runtime/wake/waker";
 import { docker, inspectContainer } from "../support/docker";
@@ -152,6 +153,7 @@ async function supervisorMb(): Promise<number> {
 async function reaperPassMs(awake: string[], passes: number): Promise<number[]> {
   const redisServer = await startRedis();
   const redis = new Redis(redisServer.url);
+  let unwatch: () => void = () => undefined;
   try {
     const engine = new DockerEngine(STACK, "/var/run/docker.sock");
     const directory = new EngineDirectory(() => engine.discover());
@@ -163,7 +165,17 @@ async function reaperPassMs(awake: string[], passes: number): Promise<number[]> 
     const now = Date.now();
     await redis.zadd(`${STACK}:activity`, ...directory.all().flatMap((t) => [now, t.id]));
     const events = new TenantEvents(redis, `${STACK}:`, new UsageLedger(redis, `${STACK}:`, 1, metrics));
-    const reaper = new Reaper(engine, directory, activity, lock, new Waker(engine, lock, metrics, events), metrics, events);
+    // Which tenants are up, kept from the engine's events as the supervisor keeps it: watched, then listed once.
+    const upStates = new UpStates(() => engine.running());
+    const connected = new Promise<void>((resolve) => {
+      unwatch = engine.watch((event) => {
+        upStates.onEvent(event);
+        if (event.kind === "watching") resolve();
+      });
+    });
+    await connected;
+    await upStates.current();
+    const reaper = new Reaper(engine, upStates, directory, activity, lock, new Waker(engine, lock, metrics, events), metrics, events);
     const times: number[] = [];
     for (let i = 0; i < passes; i++) {
       const started = process.hrtime.bigint();
@@ -176,6 +188,7 @@ async function reaperPassMs(awake: string[], passes: number): Promise<number[]> 
     }
     return times;
   } finally {
+    unwatch();
     redis.disconnect();
     await redisServer.stop();
   }

@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import * as crypto from "crypto";
 import { Redis } from "ioredis";
 import { EngineDirectory } from "../../runtime/engine/directory";
+import { UpStates } from "../../runtime/engine/up-states";
 import { DockerEngine } from "../../runtime/engine/docker";
 import { Metrics } from "../../runtime/observe/metrics";
 import { TenantEvents } from "../../runtime/observe/tenant-events";
@@ -56,7 +57,7 @@ describe("runtime: the reaper looks again after taking the wake lock (real Redis
     activity = new Activity(redis, `${prefix}activity`);
     elsewhere = new Activity(redis, `${prefix}activity`);
     const events = new TenantEvents(redis, prefix, new UsageLedger(redis, prefix, 1, metrics));
-    reaper = new Reaper(engine, directory, activity, lock, new Waker(engine, lock, metrics, events), metrics, events);
+    reaper = new Reaper(engine, new UpStates(() => engine.running()), directory, activity, lock, new Waker(engine, lock, metrics, events), metrics, events);
   });
 
   after(async () => {
