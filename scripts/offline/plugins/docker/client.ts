@@ -1,9 +1,21 @@
 import Docker from "dockerode";
 
-// Like the official plugin without `docker:host` config: DOCKER_HOST if set, else the local socket.
-// Provider-level config never reaches a Node provider (server.js Configure drops the variables), so a
-// non-default `docker:host` cannot be detected here; point DOCKER_HOST at the engine instead.
-export const docker = new Docker();
+let client: { host: string | undefined; docker: Docker } | undefined;
+
+/**
+ * Like the official plugin without `docker:host` config: the engine at DOCKER_HOST if set, else the local socket.
+ * Provider-level config never reaches a Node provider (server.js Configure drops the variables), so a
+ * non-default `docker:host` cannot be detected here; point DOCKER_HOST at the engine instead. Read at each call
+ * rather than once: a plugin process's environment never changes, but tests drive the provider in their own
+ * process and point DOCKER_HOST at a private engine for some of their files.
+ */
+export function docker(): Docker {
+    const host = process.env.DOCKER_HOST;
+    if (client === undefined || client.host !== host) {
+        client = { host, docker: new Docker() };
+    }
+    return client.docker;
+}
 
 export function isNotFound(err: unknown): boolean {
     return typeof err === "object" && err !== null && (err as { statusCode?: number }).statusCode === 404;

@@ -88,7 +88,7 @@ async function imageOf(declared: unknown, actualId: string): Promise<string> {
     if (typeof declared !== "string" || declared === actualId) {
         return actualId;
     }
-    const current = await orUndefined(docker.getImage(declared).inspect());
+    const current = await orUndefined(docker().getImage(declared).inspect());
     return current?.Id === actualId ? declared : actualId;
 }
 
@@ -100,7 +100,7 @@ async function imageOf(declared: unknown, actualId: string): Promise<string> {
  * the runtime is not drift.
  */
 export async function readContainer(id: string, declared: PropertyBag): Promise<PropertyBag | undefined> {
-    const info = await orUndefined(docker.getContainer(id).inspect());
+    const info = await orUndefined(docker().getContainer(id).inspect());
     if (info === undefined) {
         return undefined;
     }

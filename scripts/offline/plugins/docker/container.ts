@@ -74,7 +74,7 @@ async function applyInPlace(id: string, n: PropertyBag): Promise<void> {
     // Raising memory above the swap limit Docker filled in at create (2x memory) is refused by the
     // engine; upstream would fail here. Set swap the way create would have, so the update applies.
     const swap = declaredSwap !== undefined ? memorySwapBytes(declaredSwap) : memory > 0 ? 2 * memory * MIB : undefined;
-    await docker.getContainer(id).update({
+    await docker().getContainer(id).update({
         RestartPolicy: { Name: n.restart as string, MaximumRetryCount: (n.maxRetryCount as number | undefined) ?? 0 },
         CpuShares: (n.cpuShares as number | undefined) ?? 0,
         Memory: memory * MIB,
@@ -84,7 +84,7 @@ async function applyInPlace(id: string, n: PropertyBag): Promise<void> {
 }
 
 async function startIfMustRun(id: string, n: PropertyBag): Promise<void> {
-    const container = docker.getContainer(id);
+    const container = docker().getContainer(id);
     if (n.mustRun === true && !(await container.inspect()).State.Running) {
         await container.start();
     }
@@ -97,14 +97,14 @@ async function connectNetworks(id: string, n: PropertyBag): Promise<void> {
     }
     // As upstream: the container is created on the default bridge, then moved to the declared networks.
     try {
-        await docker.getNetwork("bridge").disconnect({ Container: id });
+        await docker().getNetwork("bridge").disconnect({ Container: id });
     } catch (err) {
         if (!/is not connected/.test((err as Error).message)) {
             throw err;
         }
     }
     for (const net of networks) {
-        await docker.getNetwork(net.name as string).connect({
+        await docker().getNetwork(net.name as string).connect({
             Container: id,
             EndpointConfig: {
                 Aliases: net.aliases as string[] | undefined,
@@ -123,7 +123,7 @@ async function waitHealthy(id: string, n: PropertyBag): Promise<void> {
     const seconds = n.waitTimeout as number;
     const deadline = Date.now() + seconds * 1000;
     for (;;) {
-        const state = (await docker.getContainer(id).inspect()).State;
+        const state = (await docker().getContainer(id).inspect()).State;
         if (state.Health?.Status === "healthy") {
             return;
         }
@@ -150,7 +150,7 @@ function demuxLogs(raw: Buffer): string {
 
 /** As upstream with `attach`: wait for the run to end and, with `logs`, keep what it wrote (stdout and stderr). */
 async function attachTo(id: string, n: PropertyBag): Promise<string | undefined> {
-    const container = docker.getContainer(id);
+    const container = docker().getContainer(id);
     await container.wait();
     if (n.logs !== true) {
         return undefined;
@@ -169,7 +169,7 @@ async function outputsOf(id: string, declared: PropertyBag): Promise<PropertyBag
 }
 
 async function remove(id: string, props: PropertyBag): Promise<void> {
-    const container = docker.getContainer(id);
+    const container = docker().getContainer(id);
     try {
         const grace = (props.destroyGraceSeconds as number | undefined) ?? 0;
         if (grace > 0) {
@@ -209,7 +209,7 @@ export const container: ResourceHandler = {
         } catch (err) {
             throw new Error(`docker stand-in: cannot create container ${String(n.name)}: ${(err as Error).message}`);
         }
-        const created = await docker.createContainer(createOptions(n));
+        const created = await docker().createContainer(createOptions(n));
         try {
             await connectNetworks(created.id, n);
             // As upstream: each file goes into the created container at "/" before it starts.

@@ -101,7 +101,7 @@ function compared(b: PropertyBag, key: (typeof COMPARED)[number]): string {
 async function build(inputs: PropertyBag): Promise<PropertyBag> {
     const b = buildOf(inputs);
     const rel = dockerfileInContext(b);
-    const stream = await docker.buildImage(
+    const stream = await docker().buildImage(
         { context: path.resolve(b.context), src: contextFiles(b.context, rel) },
         {
             t: inputs.imageName as string,
@@ -113,7 +113,7 @@ async function build(inputs: PropertyBag): Promise<PropertyBag> {
         },
     );
     await new Promise<void>((resolve, reject) =>
-        docker.modem.followProgress(stream, (err: Error | null, events: { error?: string }[]) => {
+        docker().modem.followProgress(stream, (err: Error | null, events: { error?: string }[]) => {
             const failed = events?.find((e) => e.error !== undefined);
             if (err || failed) {
                 reject(new Error(`docker stand-in: building ${String(inputs.imageName)} failed: ${err?.message ?? failed?.error}`));
@@ -122,7 +122,7 @@ async function build(inputs: PropertyBag): Promise<PropertyBag> {
             }
         }),
     );
-    const info = await docker.getImage(inputs.imageName as string).inspect();
+    const info = await docker().getImage(inputs.imageName as string).inspect();
     const registry = inputs.registry as PropertyBag | undefined;
     return {
         imageName: inputs.imageName,

@@ -6,14 +6,14 @@ import { docker, orUndefined } from "./client";
  * outcome of a missing image is a clear error naming it rather than a long pull timeout.
  */
 export async function ensureLocalImage(ref: string): Promise<Docker.ImageInspectInfo> {
-    const present = await orUndefined(docker.getImage(ref).inspect());
+    const present = await orUndefined(docker().getImage(ref).inspect());
     if (present !== undefined) {
         return present;
     }
     try {
-        const stream = await docker.pull(ref);
+        const stream = await docker().pull(ref);
         await new Promise<void>((resolve, reject) =>
-            docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())),
+            docker().modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())),
         );
     } catch (err) {
         throw new Error(
@@ -21,5 +21,5 @@ export async function ensureLocalImage(ref: string): Promise<Docker.ImageInspect
                 `(${err instanceof Error ? err.message : String(err)}); build or load it first (docker build / docker load)`,
         );
     }
-    return docker.getImage(ref).inspect();
+    return docker().getImage(ref).inspect();
 }

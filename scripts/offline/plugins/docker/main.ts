@@ -6,6 +6,7 @@ import { container } from "./container";
 import { image } from "./image";
 import { network } from "./network";
 import { remoteImage } from "./remote-image";
+import { service } from "./service";
 import { volume } from "./volume";
 
 export const dockerProvider = makeProvider("docker stand-in", "5.2.0", {
@@ -14,6 +15,7 @@ export const dockerProvider = makeProvider("docker stand-in", "5.2.0", {
     "docker:index/container:Container": container,
     "docker:index/image:Image": image,
     "docker:index/remoteImage:RemoteImage": remoteImage,
+    "docker:index/service:Service": service,
 });
 
 if (require.main === module) {

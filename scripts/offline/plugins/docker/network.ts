@@ -47,7 +47,7 @@ const rules: DiffRules = {
 };
 
 async function readNetwork(id: string): Promise<PropertyBag | undefined> {
-    const info = await orUndefined(docker.getNetwork(id).inspect());
+    const info = await orUndefined(docker().getNetwork(id).inspect());
     if (info === undefined) {
         return undefined;
     }
@@ -80,7 +80,7 @@ export const network: ResourceHandler = {
     },
     async create(inputs) {
         const ipam = (inputs.ipamConfigs as IpamConfig[] | undefined) ?? [];
-        const created = await docker.createNetwork({
+        const created = await docker().createNetwork({
             Name: inputs.name as string,
             CheckDuplicate: true,
             Driver: (inputs.driver as string | undefined) ?? "bridge",
@@ -128,7 +128,7 @@ async function removeNetwork(id: string): Promise<void> {
     const deadline = Date.now() + REMOVE_TIMEOUT_MS;
     for (;;) {
         try {
-            await docker.getNetwork(id).remove();
+            await docker().getNetwork(id).remove();
             return;
         } catch (err) {
             if (isNotFound(err)) {

@@ -43,7 +43,7 @@ export const remoteImage: ResourceHandler = {
         return { id: `${info.Id}${String(inputs.name)}`, outs: outputs(inputs, info.Id, info.RepoDigests) };
     },
     async read(id, props) {
-        const info = await orUndefined(docker.getImage(props.name as string).inspect());
+        const info = await orUndefined(docker().getImage(props.name as string).inspect());
         return info === undefined ? { id: "", props: {} } : { id, props: outputs(props, info.Id, info.RepoDigests) };
     },
     async update(_id, olds, news) {
@@ -54,7 +54,7 @@ export const remoteImage: ResourceHandler = {
             return;
         }
         try {
-            await docker.getImage(props.imageId as string).remove({ force: props.forceRemove === true });
+            await docker().getImage(props.imageId as string).remove({ force: props.forceRemove === true });
         } catch (err) {
             if (!isNotFound(err)) {
                 throw err;

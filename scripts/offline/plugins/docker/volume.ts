@@ -23,7 +23,7 @@ const rules: DiffRules = {
 };
 
 async function readVolume(name: string): Promise<PropertyBag | undefined> {
-    const info = await orUndefined(docker.getVolume(name).inspect());
+    const info = await orUndefined(docker().getVolume(name).inspect());
     if (info === undefined) {
         return undefined;
     }
@@ -44,7 +44,7 @@ export const volume: ResourceHandler = {
         return withReplaceOrder(news, diffInputs(olds, news, rules));
     },
     async create(inputs) {
-        const created = await docker.createVolume({
+        const created = await docker().createVolume({
             Name: inputs.name as string,
             Driver: (inputs.driver as string | undefined) ?? "local",
             DriverOpts: (inputs.driverOpts as Record<string, string> | undefined) ?? {},
@@ -66,7 +66,7 @@ export const volume: ResourceHandler = {
     },
     async delete(id) {
         try {
-            await docker.getVolume(id).remove();
+            await docker().getVolume(id).remove();
         } catch (err) {
             if (!isNotFound(err)) {
                 throw err;
