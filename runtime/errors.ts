@@ -32,6 +32,13 @@ export class TenantGoneError extends DormerError {
   }
 }
 
+/** The swarm gave up on the task it made to wake a tenant: no node fits it, its image is missing, it exited. */
+export class TaskNotStartedError extends DormerError {
+  constructor(tenant: string, reason: string) {
+    super(503, "tenant_not_started", `the swarm could not start tenant ${tenant}: ${reason}`, { tenant });
+  }
+}
+
 export class ReplacementTimeoutError extends DormerError {
   constructor(tenant: string, seconds: number) {
     super(503, "replacement_timeout", `tenant ${tenant}'s container was removed and no new one answered within ${seconds} s`, { tenant, seconds });

@@ -4,6 +4,7 @@ import { log } from "../observe/log";
 import { tenantFromLabels } from "./declared";
 import { DeclaredTenant, Engine, EngineEvent, RunState, TenantDisk, TenantStats, UpState } from "./engine";
 import { demux } from "./docker-logs";
+import { containerStats, tenantDisk } from "./node-readings";
 import { TenantGoneError } from "../errors";
 
 const STOP_GRACE_SECONDS = 10;
@@ -154,23 +155,11 @@ export class DockerEngine implements Engine {
   }
 
   async stats(tenant: DeclaredTenant): Promise<TenantStats> {
-    const s = await this.docker.getContainer(tenant.container).stats({ stream: false });
-    const cpuDelta = s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage;
-    const systemDelta = (s.cpu_stats.system_cpu_usage ?? 0) - (s.precpu_stats.system_cpu_usage ?? 0);
-    const cpus = s.cpu_stats.online_cpus ?? s.cpu_stats.cpu_usage.percpu_usage?.length ?? 1;
-    return {
-      cpuPercent: systemDelta > 0 ? (cpuDelta / systemDelta) * cpus * 100 : 0,
-      memoryBytes: s.memory_stats.usage ?? 0,
-      memoryLimitBytes: s.memory_stats.limit ?? 0,
-    };
+    return containerStats(this.docker, tenant.container);
   }
 
   async disk(tenant: DeclaredTenant): Promise<TenantDisk | undefined> {
-    if (!tenant.disk) return undefined;
-    const status = (await this.docker.getVolume(tenant.disk.volume).inspect()).Status as Partial<TenantDisk> | undefined;
-    const { quotaMb, capacityBytes, usedBytes } = status ?? {};
-    if (typeof quotaMb !== "number" || typeof capacityBytes !== "number" || typeof usedBytes !== "number") return undefined;
-    return { quotaMb, capacityBytes, usedBytes };
+    return tenantDisk(this.docker, tenant);
   }
 
   watch(onEvent: (event: EngineEvent) => void): () => void {
