@@ -1,10 +1,10 @@
 import Docker from "dockerode";
 import { LABEL } from "./labels";
-import { log } from "../observe/log";
 import { tenantFromLabels } from "./declared";
 import { DeclaredTenant, Engine, EngineEvent, RunState, TenantDisk, TenantStats, UpState } from "./engine";
 import { demux } from "./docker-logs";
 import { containerStats, tenantDisk } from "./node-readings";
+import { followEvents } from "./event-stream";
 import { TenantGoneError } from "../errors";
 
 const STOP_GRACE_SECONDS = 10;
@@ -163,41 +163,8 @@ export class DockerEngine implements Engine {
   }
 
   watch(onEvent: (event: EngineEvent) => void): () => void {
-    let stopped = false;
-    let stream: NodeJS.ReadableStream | undefined;
-    const connect = async (): Promise<void> => {
-      try {
-        stream = (await this.docker.getEvents({
-          filters: { type: ["container"], label: [`${LABEL.stack}=${this.stack}`, `${LABEL.role}=tenant`] },
-        })) as NodeJS.ReadableStream;
-      } catch (err) {
-        log.warn("docker events unavailable; retrying", { error: String(err) });
-        if (!stopped) setTimeout(connect, 2000).unref();
-        return;
-      }
-      // Docker answers once it has subscribed us: every change from here on is reported.
-      onEvent({ kind: "watching" });
-      let buffer = "";
-      stream.on("data", (chunk: Buffer) => {
-        buffer += chunk.toString();
-        let nl: number;
-        while ((nl = buffer.indexOf("\n")) >= 0) {
-          const line = buffer.slice(0, nl);
-          buffer = buffer.slice(nl + 1);
-          if (line.trim()) this.onDockerEvent(JSON.parse(line) as DockerEvent, onEvent);
-        }
-      });
-      stream.on("end", () => {
-        onEvent({ kind: "unwatched" });
-        if (!stopped) setTimeout(connect, 1000).unref();
-      });
-      stream.on("error", () => onEvent({ kind: "unwatched" }));
-    };
-    void connect();
-    return () => {
-      stopped = true;
-      (stream as unknown as { destroy?: () => void })?.destroy?.();
-    };
+    const filters = { type: ["container"], label: [`${LABEL.stack}=${this.stack}`, `${LABEL.role}=tenant`] };
+    return followEvents<DockerEvent>(this.docker, filters, "docker", (event) => this.onDockerEvent(event, onEvent), onEvent);
   }
 
   private onDockerEvent(event: DockerEvent, onEvent: (event: EngineEvent) => void): void {

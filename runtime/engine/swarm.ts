@@ -6,6 +6,7 @@ import { demux } from "./docker-logs";
 import { DeclaredTenant, Engine, EngineEvent, RunState, TenantDisk, TenantStats, UpState } from "./engine";
 import { LABEL } from "./labels";
 import { containerStats, tenantDisk } from "./node-readings";
+import { followEvents } from "./event-stream";
 
 const STOP_GRACE_SECONDS = 10;
 /** How often a wait asks the swarm again: its scheduler reports task states, it does not push them to us. */
@@ -236,40 +237,11 @@ export class SwarmEngine implements Engine {
   }
 
   /**
-   * Service events (created, updated, removed) and the task containers' die events on this node. Neither carries
+   * Service events (created, updated, removed) and the task containers' start and die events on this node. Neither carries
    * the service's labels, so tenants are known by service name from the last discover.
    */
   watch(onEvent: (event: EngineEvent) => void): () => void {
-    let stopped = false;
-    let stream: NodeJS.ReadableStream | undefined;
-    const connect = async (): Promise<void> => {
-      try {
-        stream = (await this.docker.getEvents({ filters: { type: ["service", "container"] } })) as NodeJS.ReadableStream;
-      } catch (err) {
-        log.warn("swarm events unavailable; retrying", { error: String(err) });
-        if (!stopped) setTimeout(connect, 2000).unref();
-        return;
-      }
-      let buffer = "";
-      stream.on("data", (chunk: Buffer) => {
-        buffer += chunk.toString();
-        let nl: number;
-        while ((nl = buffer.indexOf("\n")) >= 0) {
-          const line = buffer.slice(0, nl);
-          buffer = buffer.slice(nl + 1);
-          if (line.trim()) this.onSwarmEvent(JSON.parse(line) as SwarmEvent, onEvent);
-        }
-      });
-      stream.on("end", () => {
-        if (!stopped) setTimeout(connect, 1000).unref();
-      });
-      stream.on("error", () => undefined);
-    };
-    void connect();
-    return () => {
-      stopped = true;
-      (stream as unknown as { destroy?: () => void })?.destroy?.();
-    };
+    return followEvents<SwarmEvent>(this.docker, { type: ["service", "container"] }, "swarm", (event) => this.onSwarmEvent(event, onEvent), onEvent);
   }
 
   private onSwarmEvent(event: SwarmEvent, onEvent: (event: EngineEvent) => void): void {
@@ -288,6 +260,8 @@ export class SwarmEngine implements Engine {
       return;
     }
     const tenant = this.tenantOfService.get(attrs["com.docker.swarm.service.name"] ?? "");
+    // A task container starting is the tenant up: what is kept from events (runtime/engine/up-states.ts) needs it.
+    if (event.Action === "start" && tenant) onEvent({ kind: "running", tenant });
     if (event.Action === "die" && tenant) onEvent({ kind: "stopped", tenant });
   }
 

@@ -92,6 +92,8 @@ describe("runtime: the swarm engine against real swarm services", function () {
     assert.equal(state?.running, true);
     assert.ok(state && !Number.isNaN(Date.parse(state.startedAt)), "startedAt is the time the task began to run");
     assert.deepEqual([...(await engine.running())], [["acme", "running"]]);
+    assert.ok(events.some((e) => e.kind === "watching"), "the engine said it follows the events");
+    await waitFor("a running event", async () => events.some((e) => e.kind === "running" && e.tenant === "acme"), 10_000);
     process.stderr.write(`      scale 0 → 1 until the task runs: ${took} ms\n`);
     await engine.start(tenant);
     assert.equal(await replicas(tenant.container), 1, "starting an awake tenant is not an error and changes nothing");
