@@ -1,12 +1,12 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import * as docker from "@pulumi/docker";
-import * as random from "@pulumi/random";
+import type * as docker from "@pulumi/docker";
 import { LABEL, SECRET_ENV_NAMES, TENANT_APP_PORT } from "../runtime/engine/labels";
 import { tenantLabels } from "../runtime/engine/declared";
 import { diskName, diskVolumeName } from "./disk-quota";
 import { labelList } from "./docker-labels";
 import { tenantBridgeName } from "./fence";
+import { TenantContainer, TenantKey, TenantNetwork, TenantVolume } from "./tenant-resources";
 import { TenantSpec } from "./tenants-file";
 
 export interface TenantArgs {
@@ -88,7 +88,7 @@ export class Tenant extends pulumi.ComponentResource {
     const envs = containerEnv(id, spec, args.secrets);
     const labels = (extra: Record<string, string> = {}) => labelList({ [LABEL.stack]: args.stack, [LABEL.tenant]: id, ...extra });
 
-    const network = new docker.Network(
+    const network = new TenantNetwork(
       `${id}-net`,
       {
         name: `${base}-net`,
@@ -103,7 +103,7 @@ export class Tenant extends pulumi.ComponentResource {
     );
     // Volumes outlive the tenant: a pull request that drops a tenant must never drop its data.
     const volume = (kind: "files" | "data") =>
-      new docker.Volume(
+      new TenantVolume(
         `${id}-${kind}`,
         limits.diskMb === undefined
           ? { name: `${base}-${kind}`, labels: labels({ [LABEL.volume]: kind }) }
@@ -122,12 +122,12 @@ export class Tenant extends pulumi.ComponentResource {
     const files = volume("files");
     const data = volume("data");
 
-    const key = new random.RandomPassword(`${id}-key`, { length: 32, special: false }, { parent: this });
+    const key = new TenantKey(`${id}-key`, { length: 32, special: false }, { parent: this });
     // A hash of a 32-character random key reveals nothing useful, and keeping it out of secrets keeps the
     // container's labels readable in preview diffs.
     const keyHash = pulumi.unsecret(key.result.apply((k) => crypto.createHash("sha256").update(k).digest("hex")));
 
-    const container = new docker.Container(
+    const container = new TenantContainer(
       `${id}`,
       {
         name: base,
