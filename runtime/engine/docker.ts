@@ -5,6 +5,7 @@ import { DeclaredTenant, Engine, EngineEvent, RunState, TenantDisk, TenantStats,
 import { demux } from "./docker-logs";
 import { containerStats, tenantDisk } from "./node-readings";
 import { followEvents } from "./event-stream";
+import { NetworkJoins, statusOf } from "./network-joins";
 import { TenantGoneError } from "../errors";
 
 const STOP_GRACE_SECONDS = 10;
@@ -12,8 +13,8 @@ const STOP_GRACE_SECONDS = 10;
 /** The Docker engine, through its API on the local socket. */
 export class DockerEngine implements Engine {
   private readonly docker: Docker;
-  /** The tenant networks this supervisor joined: name → the id of the network it joined under that name. */
-  private readonly joined = new Map<string, string>();
+  /** The tenant networks this supervisor's container joined. */
+  private readonly joins: NetworkJoins;
 
   /**
    * @param self the supervisor's own container when it runs in one: it joins a tenant's network only while
@@ -27,6 +28,7 @@ export class DockerEngine implements Engine {
     private readonly self?: string,
   ) {
     this.docker = new Docker({ socketPath });
+    this.joins = new NetworkJoins(this.docker, self);
   }
 
   private filters(extra: string[] = []) {
@@ -115,7 +117,7 @@ export class DockerEngine implements Engine {
     } catch (err) {
       if (statusOf(err) !== 304) throw err; // 304: already stopped
     }
-    await this.leave(tenant.network);
+    await this.joins.leave(tenant.network);
   }
 
   async restart(tenant: DeclaredTenant, graceSeconds: number): Promise<void> {
@@ -127,12 +129,12 @@ export class DockerEngine implements Engine {
     const info = await container.inspect();
     const on = info.NetworkSettings.Networks[tenant.network];
     if (!info.State.Running || !on?.IPAddress) throw new Error(`tenant ${tenant.id} has no address on ${tenant.network}: not running`);
-    if (await this.join(tenant.network, on.NetworkID)) {
+    if (await this.joins.join(tenant.network, on.NetworkID)) {
       // Joined after a look at the container: if it was removed meanwhile, its removal's event may already
       // have made us leave, and staying would keep `dormer up` from deleting the network. Look again.
       const now = await this.docker.getContainer(info.Id).inspect().catch(() => undefined);
       if (!now?.State.Running || now.NetworkSettings.Networks[tenant.network]?.NetworkID !== on.NetworkID) {
-        await this.leave(tenant.network);
+        await this.joins.leave(tenant.network);
         throw new Error(`tenant ${tenant.id} left ${tenant.network} while the supervisor joined it`);
       }
     }
@@ -179,37 +181,7 @@ export class DockerEngine implements Engine {
       if (event.Action === "destroy") onEvent({ kind: "removed", tenant });
       // Leave as soon as the tenant stops: a network with only the supervisor on it cannot be deleted, and
       // the program deletes a removed tenant's network right after its container.
-      if (network) void this.leave(network);
-    }
-  }
-
-  /**
-   * Joins the tenant's network by its id, so a network replaced under the same name (an egress change) is
-   * joined anew. True when this call joined it.
-   */
-  private async join(network: string, id: string): Promise<boolean> {
-    if (!this.self || this.joined.get(network) === id) return false;
-    const stale = this.joined.get(network);
-    if (stale) await this.leave(network);
-    try {
-      await this.docker.getNetwork(id).connect({ Container: this.self });
-    } catch (err) {
-      // 403 "already exists in network" is what a second supervisor, or a restarted one, sees.
-      if (statusOf(err) !== 403 && !/already exists/.test(String(err))) throw err;
-    }
-    this.joined.set(network, id);
-    return true;
-  }
-
-  /** Leaves the network we joined under this name (by id: its successor may already carry the name). */
-  private async leave(network: string): Promise<void> {
-    if (!this.self) return;
-    const id = this.joined.get(network) ?? network;
-    this.joined.delete(network);
-    try {
-      await this.docker.getNetwork(id).disconnect({ Container: this.self, Force: true });
-    } catch {
-      // Not connected, or the network is already gone: nothing to leave.
+      if (network) void this.joins.leave(network);
     }
   }
 }
@@ -217,8 +189,4 @@ export class DockerEngine implements Engine {
 interface DockerEvent {
   Action: string;
   Actor?: { Attributes?: Record<string, string> };
-}
-
-function statusOf(err: unknown): number | undefined {
-  return (err as { statusCode?: number }).statusCode;
 }

@@ -7,6 +7,7 @@ import { DeclaredTenant, Engine, EngineEvent, RunState, TenantDisk, TenantStats,
 import { LABEL } from "./labels";
 import { containerStats, tenantDisk } from "./node-readings";
 import { followEvents } from "./event-stream";
+import { NetworkJoins, statusOf } from "./network-joins";
 
 const STOP_GRACE_SECONDS = 10;
 /** How often a wait asks the swarm again: its scheduler reports task states, it does not push them to us. */
@@ -34,8 +35,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export class SwarmEngine implements Engine {
   private readonly docker: Docker;
-  /** The tenant networks this supervisor joined: name → the id of the network it joined under that name. */
-  private readonly joined = new Map<string, string>();
+  /** The tenant networks this supervisor's container joined. */
+  private readonly joins: NetworkJoins;
   /** Service name → tenant id, for events, which name a service but carry none of its labels. */
   private readonly tenantOfService = new Map<string, string>();
 
@@ -46,9 +47,10 @@ export class SwarmEngine implements Engine {
   constructor(
     private readonly stack: string,
     socketPath: string,
-    private readonly self?: string,
+    self?: string,
   ) {
     this.docker = new Docker({ socketPath });
+    this.joins = new NetworkJoins(this.docker, self);
   }
 
   async ping(): Promise<boolean> {
@@ -172,7 +174,7 @@ export class SwarmEngine implements Engine {
     }
     const deadline = Date.now() + (graceSeconds + STOP_GRACE_SECONDS) * 1000;
     while (runningTask(await this.tasks(tenant.container)) && Date.now() < deadline) await sleep(POLL_MS);
-    await this.leave(tenant.network);
+    await this.joins.leave(tenant.network);
   }
 
   async pause(tenant: DeclaredTenant): Promise<void> {
@@ -211,7 +213,7 @@ export class SwarmEngine implements Engine {
     const on = task?.NetworksAttachments?.find((a) => a.Network.Spec.Name === tenant.network);
     const ip = on?.Addresses?.[0]?.split("/")[0];
     if (!task || !on || !ip) throw new Error(`tenant ${tenant.id} has no address on ${tenant.network}: no task of it runs`);
-    await this.join(tenant.network, on.Network.ID);
+    await this.joins.join(tenant.network, on.Network.ID);
     return `${ip}:${tenant.port}`;
   }
 
@@ -264,29 +266,6 @@ export class SwarmEngine implements Engine {
     if (event.Action === "start" && tenant) onEvent({ kind: "running", tenant });
     if (event.Action === "die" && tenant) onEvent({ kind: "stopped", tenant });
   }
-
-  /** Joins the tenant's overlay by its id, as docker.ts joins a bridge. */
-  private async join(network: string, id: string): Promise<void> {
-    if (!this.self || this.joined.get(network) === id) return;
-    if (this.joined.has(network)) await this.leave(network);
-    try {
-      await this.docker.getNetwork(id).connect({ Container: this.self });
-    } catch (err) {
-      if (statusOf(err) !== 403 && !/already exists/.test(String(err))) throw err;
-    }
-    this.joined.set(network, id);
-  }
-
-  private async leave(network: string): Promise<void> {
-    if (!this.self) return;
-    const id = this.joined.get(network) ?? network;
-    this.joined.delete(network);
-    try {
-      await this.docker.getNetwork(id).disconnect({ Container: this.self, Force: true });
-    } catch {
-      // Not connected, or the network is already gone: nothing to leave.
-    }
-  }
 }
 
 /** The task whose container runs now, if any (one being shut down still runs until it exits). */
@@ -298,8 +277,4 @@ interface SwarmEvent {
   Type: string;
   Action: string;
   Actor?: { Attributes?: Record<string, string> };
-}
-
-function statusOf(err: unknown): number | undefined {
-  return (err as { statusCode?: number }).statusCode;
 }
