@@ -19,27 +19,30 @@ function setOnly<T extends object>(args: T): Record<string, unknown> {
   return Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined));
 }
 
-export class TenantNetwork extends pulumi.CustomResource {
+/** A docker resource whose one read output is its name. */
+class NamedDockerResource extends pulumi.CustomResource {
   declare readonly name: pulumi.Output<string>;
 
+  constructor(type: string, name: string, args: { name?: pulumi.Input<string | undefined> }, opts: pulumi.CustomResourceOptions) {
+    super(type, name, { ...setOnly(args), name: args.name }, pulumi.mergeOptions(dockerVersion, opts));
+  }
+}
+
+export class TenantNetwork extends NamedDockerResource {
   constructor(name: string, args: docker.NetworkArgs, opts: pulumi.CustomResourceOptions = {}) {
-    super("docker:index/network:Network", name, { ...setOnly(args), name: args.name }, pulumi.mergeOptions(dockerVersion, opts));
+    super("docker:index/network:Network", name, args, opts);
   }
 }
 
-export class TenantVolume extends pulumi.CustomResource {
-  declare readonly name: pulumi.Output<string>;
-
+export class TenantVolume extends NamedDockerResource {
   constructor(name: string, args: docker.VolumeArgs, opts: pulumi.CustomResourceOptions = {}) {
-    super("docker:index/volume:Volume", name, { ...setOnly(args), name: args.name }, pulumi.mergeOptions(dockerVersion, opts));
+    super("docker:index/volume:Volume", name, args, opts);
   }
 }
 
-export class TenantContainer extends pulumi.CustomResource {
-  declare readonly name: pulumi.Output<string>;
-
+export class TenantContainer extends NamedDockerResource {
   constructor(name: string, args: docker.ContainerArgs, opts: pulumi.CustomResourceOptions = {}) {
-    super("docker:index/container:Container", name, { ...setOnly(args), name: args.name }, pulumi.mergeOptions(dockerVersion, opts));
+    super("docker:index/container:Container", name, args, opts);
   }
 }
 
