@@ -104,15 +104,4 @@ export const policies: Policy[] = [
       );
     },
   },
-  {
-    name: "tenant-has-healthcheck",
-    description: "A tenant's container declares a health check, so waking waits for it to answer.",
-    enforcementLevel: "advisory",
-    validateResource: (args, reportViolation) => {
-      if (!isTenantContainer(args.type, args.urn) || "healthcheck" in args.props) return;
-      reportViolation(
-        `tenant ${args.name}: healthcheck: none declared; a woken request is forwarded as soon as the port accepts connections`,
-      );
-    },
-  },
 ];

@@ -33,7 +33,7 @@ function createHandler(parts) {
     const started = process.hrtime.bigint();
     const { pathname, query } = splitUrl(req.url);
     res.on('close', () => {
-      // The container health check polls every second; logging its successes would drown the rest.
+      // The supervisor probes /health while it wakes the tenant and while it is awake; logging its successes would drown the rest.
       if (pathname === '/health' && res.statusCode === 200) return;
       logRequest(req, pathname, res.statusCode, started, !res.writableFinished);
     });

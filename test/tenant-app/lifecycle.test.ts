@@ -77,17 +77,4 @@ describe('tenant app: start and stop', () => {
     assert.equal(run.status, 1);
     assert.match(run.stdout, /DORMER_PORTS: must be comma-separated ports/);
   });
-
-  it('passes its own health check script', async () => {
-    const app = await startApp(dirs);
-    const check = spawnSync(process.execPath, [APP.replace('server.js', 'healthcheck.js')], {
-      env: { ...process.env, PORT: String(app.port) }, timeout: 10_000,
-    });
-    assert.equal(check.status, 0);
-    await app.stop();
-    const down = spawnSync(process.execPath, [APP.replace('server.js', 'healthcheck.js')], {
-      env: { ...process.env, PORT: String(app.port) }, timeout: 10_000,
-    });
-    assert.equal(down.status, 1);
-  });
 });

@@ -180,10 +180,10 @@ describe("unit: the platform's shape under mocks", function () {
       assert.equal(find(all, "docker:index/container:Container", "initech").inputs.memory, 512);
     });
 
-    it("runs the default tenant app as a non-root user with a curl-free health check", () => {
+    it("runs the default tenant app as a non-root user, with no health check for Docker to exec while it is awake", () => {
       const c = find(all, "docker:index/container:Container", "acme");
       assert.equal(c.inputs.user, "10001:10001");
-      assert.deepEqual(c.inputs.healthcheck.tests, ["CMD", "node", "/app/healthcheck.js"]);
+      assert.deepEqual(c.inputs.healthcheck, { tests: ["NONE"] });
     });
 
     it("labels each tenant so the supervisor can discover it without a restart", () => {
@@ -288,7 +288,7 @@ describe("unit: the platform's shape under mocks", function () {
   });
 
   describe("a tenant with its own image", () => {
-    it("runs that image by ID as the unprivileged tenant user, without the default app's health check", async () => {
+    it("runs that image by ID as the unprivileged tenant user, its own HEALTHCHECK turned off", async () => {
       const all = await declare("local", {}, (t) => {
         t.tenants.find((x) => x.id === "initech")!.image = "registry.example.com/initech/tps:1.4";
       });
@@ -296,7 +296,7 @@ describe("unit: the platform's shape under mocks", function () {
       const c = find(all, "docker:index/container:Container", "initech");
       assert.equal(c.inputs.image, "sha256:initech-image");
       assert.equal(c.inputs.user, "10001:10001");
-      assert.equal(c.inputs.healthcheck, undefined);
+      assert.deepEqual(c.inputs.healthcheck, { tests: ["NONE"] });
       assert.deepEqual(c.inputs.capabilities, { drops: ["ALL"] });
     });
 

@@ -13,7 +13,6 @@ const tenantProps = (overrides: Record<string, unknown> = {}): Record<string, un
   readOnly: true,
   capabilities: { drops: ["ALL"] },
   networksAdvanced: [{ name: "dormer-ci-tenant-initech-net" }],
-  healthcheck: { tests: ["CMD", "true"] },
   ...overrides,
 });
 
