@@ -14,9 +14,9 @@ const PREFIX = `dormer-${STACK}`;
 const GATEWAY = "http://127.0.0.1:18088";
 const TENANTS = `version: 1
 plans:
-  # Requests held while acme's container is replaced count against its connections: 50 a second for a
-  # second or two.
-  small: { cpus: 0.5, memoryMb: 256, idleTimeoutMinutes: 10, egress: false, dailyRequestQuota: unlimited, maxConnections: 300 }
+  # Requests held while acme's container is replaced count against its connections and its held requests:
+  # 50 a second for a wake of a few seconds. Caps above that, as docs/operating.md tells a busy tenant to set.
+  small: { cpus: 0.5, memoryMb: 256, idleTimeoutMinutes: 10, egress: false, dailyRequestQuota: unlimited, maxConnections: 300, maxHeldRequests: 300 }
 tenants:
   - id: acme
     plan: small
