@@ -4,6 +4,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { repoRoot } from "./paths";
 import { connectionBudgetFrom } from "../components/connection-budget";
+import { Orchestrator, orchestratorFrom, swarmNodeFrom } from "../components/orchestrator";
 import { SubnetPool, subnetPoolFrom } from "../components/subnets";
 import { StoredSecretNames, storedSecretNames, TENANT_SECRETS_KEY } from "../components/tenant-secrets";
 
@@ -43,6 +44,13 @@ export function subnetPoolOf(stackName: string): SubnetPool {
 /** The stack's connection budget (dormer:maxConnections), checked; its errors name the setting. */
 export function connectionBudgetOf(stackName: string): number {
   return connectionBudgetFrom(stackConfig(stackName)[`${projectFile().name}:maxConnections`]);
+}
+
+/** The stack's orchestrator (dormer:orchestrator) and default swarm node (dormer:swarmNode), checked. */
+export function orchestratorOf(stackName: string): { orchestrator: Orchestrator; swarmNode: string | undefined } {
+  const config = stackConfig(stackName);
+  const key = (name: string) => config[`${projectFile().name}:${name}`];
+  return { orchestrator: orchestratorFrom(key("orchestrator")), swarmNode: swarmNodeFrom(key("swarmNode")) };
 }
 
 /** The names of the tenant secrets the stack's file holds (their values stay encrypted, unread). */

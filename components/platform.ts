@@ -7,6 +7,7 @@ import { Gateway } from "./gateway";
 import { GATEWAY_PORT } from "./gateway-config";
 import { checkConnectionBudget, descriptorLimit, workerConnections } from "./connection-budget";
 import { Fence } from "./fence";
+import { checkOrchestrator } from "./orchestrator";
 import { boundLogs } from "./log-limits";
 import { buildImages } from "./images";
 import { Redis } from "./redis";
@@ -47,6 +48,7 @@ export class Platform extends pulumi.ComponentResource {
     const labels = labelList({ [LABEL.stack]: settings.stack });
     const pool = settings.subnetPool;
     pool.checkCapacity(args.tenants.tenants.length);
+    checkOrchestrator(args.tenants, settings.orchestrator, settings.swarmNode);
     checkConnectionBudget(args.tenants.tenants, settings.maxConnections);
     checkSecretsSet(args.tenants.tenants, settings.tenantSecrets.names, settings.stack);
     checkHostnames(args.tenants.tenants, new URL(settings.cloudflare ? `https://${settings.cloudflare.hostname}` : settings.publicUrl).hostname, settings.tenantBaseDomain);

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { connectionBudgetFrom } from "./connection-budget";
 import { LogLimits, logLimitsFrom } from "./log-limits";
+import { Orchestrator, orchestratorFrom, swarmNodeFrom } from "./orchestrator";
 import { SubnetPool, subnetPoolFrom } from "./subnets";
 import { StoredSecretNames, storedSecretNames, TENANT_SECRETS_KEY } from "./tenant-secrets";
 
@@ -26,6 +27,10 @@ export interface CloudflareSettings {
 /** Everything a stack's config says, typed and checked in one place. */
 export interface PlatformSettings {
   stack: string;
+  /** What runs the tenants (dormer:orchestrator, default "docker"): containers on one host, or swarm services. */
+  orchestrator: Orchestrator;
+  /** Swarm stacks: the node tenants without a `node` of their own run on (dormer:swarmNode). */
+  swarmNode?: string;
   /** Prefix of every Docker object this stack owns, so stacks on one host never collide. */
   prefix: string;
   baseImage: string;
@@ -111,6 +116,8 @@ export function readSettings(): PlatformSettings {
   const cloudflare = cfg.getObject<CloudflareSettings>("cloudflare");
   return {
     stack,
+    orchestrator: orchestratorFrom(cfg.get("orchestrator")),
+    swarmNode: swarmNodeFrom(cfg.get("swarmNode")),
     prefix: `dormer-${stack}`,
     // An offline machine builds its own base when the stack's public one cannot be pulled (see the CLI).
     baseImage: process.env.DORMER_BASE_IMAGE ?? cfg.get("baseImage") ?? "debian:bookworm-slim",

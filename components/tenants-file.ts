@@ -27,6 +27,8 @@ export interface TenantSpec {
   /** Lowercased host names of the tenant's own; no two tenants share one. */
   hostnames: string[];
   ports: number[];
+  /** Swarm stacks: the node the tenant is placed on (undefined: the stack's dormer:swarmNode). */
+  node?: string;
 }
 
 export interface ValidatedTenants {
@@ -91,6 +93,7 @@ export function parseTenantsFile(text: string, source = "tenants.yaml"): Validat
       members: t.members,
       hostnames: t.hostnames,
       ports: t.ports,
+      ...(t.node === undefined ? {} : { node: t.node }),
     })),
   };
 }

@@ -141,6 +141,11 @@ const Hostname = z
   .toLowerCase()
   .regex(HOSTNAME, { error: 'must be a DNS name like files.acme.com (labels of letters, digits and "-", no port, no wildcard)' });
 
+/** A swarm node's hostname, as `docker node ls` shows it: it goes into a placement constraint verbatim. */
+export const NODE_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$/;
+export const NODE_NAME_RULE = 'must be a node\'s hostname (letters, digits, ".", "_" and "-"), as docker node ls shows it';
+const NodeName = z.string().regex(NODE_NAME, { error: NODE_NAME_RULE });
+
 /** Reports every repeated entry, naming where it first appeared. */
 function unique<T>(list: T[], ctx: z.core.$RefinementCtx<T[]>, name: string): void {
   list.forEach((item, i) => {
@@ -177,6 +182,11 @@ export const TenantSchema = z.strictObject({
     .array(Hostname)
     .superRefine((list, ctx) => unique(list, ctx, "hostnames"))
     .default([]),
+  /**
+   * Swarm stacks only: the node (its hostname) the tenant runs on, where its volumes live. Unset: the stack's
+   * dormer:swarmNode. A docker stack refuses it.
+   */
+  node: NodeName.optional(),
   /** Extra container ports, besides the app port. */
   ports: z
     .array(Port)

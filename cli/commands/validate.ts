@@ -1,17 +1,20 @@
 import * as path from "path";
 import { Invocation } from "../args";
-import { connectionBudgetOf, namesOf, subnetPoolOf, tenantSecretNamesOf, tenantsFileOf } from "../stack-config";
+import { connectionBudgetOf, namesOf, orchestratorOf, subnetPoolOf, tenantSecretNamesOf, tenantsFileOf } from "../stack-config";
 import { checkDisks } from "../disk-usage";
 import { checkHostnames } from "../../components/hostnames";
 import { plainCredentialWarnings } from "../env-values";
 import { checkSecretsSet } from "../../components/tenant-secrets";
 import { checkConnectionBudget } from "../../components/connection-budget";
+import { checkOrchestrator } from "../../components/orchestrator";
 import { loadTenantsFile } from "../../components/tenants-file";
 
 export async function validate(inv: Invocation): Promise<number> {
   const file = inv.positional[0] ? path.resolve(inv.positional[0]) : tenantsFileOf(inv.stack);
   const validated = loadTenantsFile(file);
   const { plans, tenants } = validated;
+  const { orchestrator, swarmNode } = orchestratorOf(inv.stack);
+  checkOrchestrator(validated, orchestrator, swarmNode);
   const pool = subnetPoolOf(inv.stack);
   pool.checkCapacity(tenants.length);
   const budget = connectionBudgetOf(inv.stack);

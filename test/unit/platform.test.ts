@@ -37,6 +37,7 @@ async function declare(stack: string, extra: Partial<PlatformSettings> = {}, edi
   );
   const settings: PlatformSettings = {
     stack,
+    orchestrator: "docker",
     prefix: `dormer-${stack}`,
     baseImage: "debian:bookworm-slim",
     gatewayPort: 8088,
@@ -354,6 +355,30 @@ describe("unit: the platform's shape under mocks", function () {
         declare("local", { maxConnections: 1000 }),
         /^ConnectionBudgetError: dormer:maxConnections: the 3 tenants' maxConnections add up to 1 100 \(acme 1 000, globex 50, initech 50\), more than the stack's budget of 1 000: raise dormer:maxConnections/,
       );
+    });
+  });
+
+  describe("orchestrator", () => {
+    it("refuses, before declaring anything, tenants a swarm stack cannot place or honour, naming each", async () => {
+      await assert.rejects(
+        declare("local", { orchestrator: "swarm" }, (t) => {
+          t.tenants[0]!.limits.lightSleepAfterMinutes = 5;
+          t.tenants[1]!.node = "n1";
+        }),
+        (err: Error) => {
+          assert.equal(err.name, "OrchestratorError");
+          assert.deepEqual((err as unknown as { problems: string[] }).problems.map((p) => p.split(": ").slice(0, 2).join(": ")), [
+            "tenants[0] (acme): limits.lightSleepAfterMinutes",
+            "tenants[0] (acme): node",
+            "tenants[2] (initech): node",
+          ]);
+          return true;
+        },
+      );
+    });
+
+    it("refuses a tenant's node on a docker stack", async () => {
+      await assert.rejects(declare("local", {}, (t) => (t.tenants[1]!.node = "n1")), /tenants\[1\] \(globex\): node: only a swarm stack/);
     });
   });
 
