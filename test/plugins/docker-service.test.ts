@@ -192,6 +192,40 @@ describe("docker stand-in: service and overlay network against a real single-nod
     assert.deepStrictEqual([...info.Spec.TaskTemplate.ContainerSpec.Env].sort(), ["PLAN=pro", "PORT=9090", "TENANT=acme"]);
   });
 
+  it("follows upstream for user, readOnly and capabilities: in-place updates, capabilities a set", async () => {
+    const info = await inPlace(
+      withTask((t) => Object.assign(t.containerSpec, { user: "10001:10001", readOnly: true, capDrops: ["ALL"], capAdds: ["NET_BIND_SERVICE", "CHOWN"] })),
+      {
+        "taskSpec.containerSpec.user": "update",
+        "taskSpec.containerSpec.readOnly": "update",
+        "taskSpec.containerSpec.capDrops": "add",
+        "taskSpec.containerSpec.capAdds": "add",
+      },
+    );
+    const c = info.Spec.TaskTemplate.ContainerSpec;
+    assert.strictEqual(c.User, "10001:10001");
+    assert.strictEqual(c.ReadOnly, true);
+    assert.deepStrictEqual(c.CapabilityDrop, ["ALL"]);
+    assert.deepStrictEqual(c.CapabilityAdd, ["NET_BIND_SERVICE", "CHOWN"]);
+    const reordered = withTask((t) => (t.containerSpec.capAdds = ["CHOWN", "NET_BIND_SERVICE"]));
+    assert.strictEqual((await p.diff!(id, SERVICE, outs, reordered)).changes, false, "a set: order is no change");
+    const read = await p.read!(id, SERVICE, outs);
+    assert.strictEqual((await p.diff!(id, SERVICE, read.props!, inputs)).changes, false, "no change after a refresh");
+    await inPlace(withTask((t) => (t.containerSpec.capAdds = [])), { "taskSpec.containerSpec.capAdds": "delete" });
+    assert.strictEqual(inspectService(svcName).Spec.TaskTemplate.ContainerSpec.CapabilityAdd, undefined);
+  });
+
+  it("follows upstream for a tmpfs mount's options: sent to the swarm, an in-place update", async () => {
+    const tmp = (sizeBytes: number) => ({ type: "tmpfs", target: "/tmp", tmpfsOptions: { sizeBytes, mode: 0o1777 } });
+    const data = inputs.taskSpec.containerSpec.mounts[0];
+    await inPlace(withTask((t) => (t.containerSpec.mounts = [data, tmp(64 * MIB)])), { "taskSpec.containerSpec.mounts": "update" });
+    const info = await inPlace(withTask((t) => (t.containerSpec.mounts = [tmp(32 * MIB), data])), { "taskSpec.containerSpec.mounts": "update" });
+    const mount = info.Spec.TaskTemplate.ContainerSpec.Mounts.find((m: { Type: string }) => m.Type === "tmpfs");
+    assert.deepStrictEqual(mount, { Type: "tmpfs", Target: "/tmp", TmpfsOptions: { SizeBytes: 32 * MIB, Mode: 0o1777 } });
+    const read = await p.read!(id, SERVICE, outs);
+    assert.strictEqual((await p.diff!(id, SERVICE, read.props!, inputs)).changes, false, "no change after a refresh");
+  });
+
   it("scales back to 0 in place: the task's container stops", async () => {
     await inPlace({ ...inputs, mode: { replicated: { replicas: 0 } } }, { "mode.replicated.replicas": "update" });
     await waitFor("no task to run", async () => (await runningTasks(svcName)).length === 0, 60_000, 100);

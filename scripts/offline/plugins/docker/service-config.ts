@@ -22,6 +22,11 @@ function resources(r: Bag): { NanoCPUs: number; MemoryBytes: number } | undefine
     return r === undefined ? undefined : { NanoCPUs: (r.nanoCpus as number | undefined) ?? 0, MemoryBytes: (r.memoryBytes as number | undefined) ?? 0 };
 }
 
+function tmpfs(t: Bag): { TmpfsOptions?: { SizeBytes: number; Mode: number } } {
+    // The engine treats 0 as "not set" for both, so an absent option and 0 mean the same.
+    return t === undefined ? {} : { TmpfsOptions: { SizeBytes: (t.sizeBytes as number | undefined) ?? 0, Mode: (t.mode as number | undefined) ?? 0 } };
+}
+
 /**
  * The swarm ServiceSpec for the inputs (defaults and stored computed values already in), built as upstream's
  * createServiceSpec does: a block the program leaves out is left to the swarm, and the endpoint spec is always
@@ -49,7 +54,13 @@ export function serviceSpecOf(inputs: PropertyBag): Docker.ServiceSpec {
                     Target: m.target as string,
                     Source: (m.source as string | undefined) ?? "",
                     ReadOnly: (m.readOnly as boolean | undefined) ?? false,
+                    ...(tmpfs(m.tmpfsOptions as Bag)),
                 })),
+                User: c.user as string | undefined,
+                ReadOnly: (c.readOnly as boolean | undefined) ?? false,
+                // API 1.41's names; upstream sends them only when the program lists some.
+                ...(c.capAdds === undefined ? {} : { CapabilityAdd: c.capAdds as string[] }),
+                ...(c.capDrops === undefined ? {} : { CapabilityDrop: c.capDrops as string[] }),
                 ...(health === undefined
                     ? {}
                     : {

@@ -10,6 +10,8 @@ function map<T extends PropertyBag>(block: unknown, f: (b: PropertyBag) => T): T
     return isRecord(block) ? f(block) : undefined;
 }
 
+const nonEmpty = (list: unknown) => (Array.isArray(list) && list.length > 0 ? (list as string[]) : undefined);
+
 const updateConfig = (u: PropertyBag) => ({
     ...u,
     delay: ns(u.delay),
@@ -30,7 +32,18 @@ function canonical(inputs: PropertyBag): PropertyBag {
             containerSpec: map(task.containerSpec, (c) => ({
                 ...c,
                 labels: asSet(c.labels as unknown[] | undefined),
-                mounts: asSet((c.mounts as PropertyBag[] | undefined)?.map((m) => ({ ...m, readOnly: m.readOnly ?? false }))),
+                mounts: asSet(
+                    (c.mounts as PropertyBag[] | undefined)?.map((m) => ({
+                        ...m,
+                        readOnly: m.readOnly ?? false,
+                        tmpfsOptions: map(m.tmpfsOptions, (t) => ({ sizeBytes: t.sizeBytes ?? 0, mode: t.mode ?? 0 })),
+                    })),
+                ),
+                user: c.user ?? "",
+                readOnly: c.readOnly ?? false,
+                // Sets upstream: order is no change, and an empty set is none.
+                capAdds: asSet(nonEmpty(c.capAdds)),
+                capDrops: asSet(nonEmpty(c.capDrops)),
                 healthcheck: map(c.healthcheck, (h) => ({
                     ...h,
                     interval: ns(h.interval),

@@ -41,6 +41,10 @@ function envMap(env: string[] | undefined): Record<string, string> | undefined {
     );
 }
 
+const nonEmpty = (list: string[] | undefined) => (list === undefined || list.length === 0 ? undefined : list);
+/** dockerode's types predate API 1.41's capability lists. */
+const spec11 = (c: Docker.ContainerSpec) => c as Docker.ContainerSpec & { CapabilityAdd?: string[]; CapabilityDrop?: string[] };
+
 /**
  * The service as the swarm has it, in the shape of the inputs, or undefined when it no longer exists. As
  * upstream's read: a network reads back as the id the swarm resolved it to, and the endpoint spec as the one
@@ -68,7 +72,18 @@ export async function readService(id: string, declared: PropertyBag): Promise<Pr
                 image: c.Image,
                 env: envMap(c.Env),
                 labels: mapToLabels(c.Labels),
-                mounts: (c.Mounts ?? []).map((m) => ({ type: m.Type, target: m.Target, source: m.Source, readOnly: m.ReadOnly ?? false })),
+                mounts: (c.Mounts ?? []).map((m) => ({
+                    type: m.Type,
+                    target: m.Target,
+                    source: m.Source,
+                    readOnly: m.ReadOnly ?? false,
+                    tmpfsOptions: m.TmpfsOptions && { sizeBytes: m.TmpfsOptions.SizeBytes ?? 0, mode: m.TmpfsOptions.Mode ?? 0 },
+                })),
+                // As upstream's flatten: an unset user reads as "", an unset root as writable.
+                user: c.User ?? "",
+                readOnly: c.ReadOnly ?? false,
+                capAdds: nonEmpty(spec11(c).CapabilityAdd),
+                capDrops: nonEmpty(spec11(c).CapabilityDrop),
                 healthcheck:
                     h === undefined
                         ? undefined
