@@ -14,6 +14,7 @@ import { Redis } from "./redis";
 import { PlatformSettings } from "./settings";
 import { allocateSubnets } from "./subnets";
 import { Supervisor, SUPERVISOR_PORT } from "./supervisor";
+import { SwarmTenant } from "./swarm/tenant-service";
 import { Tenant } from "./tenant";
 import { checkSecretsSet } from "./tenant-secrets";
 import { checkHostnames } from "./hostnames";
@@ -37,7 +38,8 @@ export class Platform extends pulumi.ComponentResource {
   readonly sessionKey: pulumi.Output<string>;
   readonly redisPassword: pulumi.Output<string>;
   readonly tenantKeys: pulumi.Output<Record<string, string>>;
-  readonly tenants: Record<string, Tenant>;
+  /** Each tenant's component: a Tenant (a container) on docker stacks, a SwarmTenant (a service) on swarm. */
+  readonly tenants: Record<string, Tenant | SwarmTenant>;
   /** Tenant id -> the subnet of its network; the next update reads it back as `previousSubnets`. */
   readonly tenantSubnets: pulumi.Output<Record<string, string>>;
 
@@ -145,20 +147,24 @@ export class Platform extends pulumi.ComponentResource {
       const image = spec.image === undefined
         ? images.tenantApp
         : new docker.RemoteImage(`${spec.id}-image`, { name: spec.image, keepLocally: true }, child).imageId;
-      this.tenants[spec.id] = new Tenant(
-        spec.id,
-        {
-          prefix: settings.prefix,
-          stack: settings.stack,
-          spec,
-          image,
-          diskDriver: settings.diskDriver,
-          secrets: settings.tenantSecrets.values.apply((all) => all[spec.id] ?? {}),
-          accessAudiences: tunnel ? pulumi.all(Object.fromEntries(spec.hostnames.map((h) => [h, tunnel.hostnameAudiences[h]!]))) : {},
-          ipam: this.tenantSubnets.apply((subnets) => ipam(subnets[spec.id]!)),
-        },
-        child,
-      );
+      const common = {
+        prefix: settings.prefix,
+        stack: settings.stack,
+        spec,
+        image,
+        secrets: settings.tenantSecrets.values.apply((all) => all[spec.id] ?? {}),
+        accessAudiences: tunnel ? pulumi.all(Object.fromEntries(spec.hostnames.map((h) => [h, tunnel.hostnameAudiences[h]!]))) : {},
+        ipam: this.tenantSubnets.apply((subnets) => ipam(subnets[spec.id]!)),
+      };
+      // The seam between orchestrators: everything above is shared, the tenant itself is the engine's.
+      switch (settings.orchestrator) {
+        case "docker":
+          this.tenants[spec.id] = new Tenant(spec.id, { ...common, diskDriver: settings.diskDriver }, child);
+          break;
+        case "swarm":
+          this.tenants[spec.id] = new SwarmTenant(spec.id, { ...common, swarmNode: settings.swarmNode }, child);
+          break;
+      }
     }
 
     this.gatewayUrl = `http://127.0.0.1:${settings.gatewayPort}`;

@@ -46,6 +46,13 @@ export class TenantContainer extends NamedDockerResource {
   }
 }
 
+/** A swarm tenant's service (components/swarm/tenant-service.ts). */
+export class TenantService extends NamedDockerResource {
+  constructor(name: string, args: docker.ServiceArgs, opts: pulumi.CustomResourceOptions = {}) {
+    super("docker:index/service:Service", name, args, opts);
+  }
+}
+
 export class TenantKey extends pulumi.CustomResource {
   declare readonly result: pulumi.Output<string>;
 

@@ -1,11 +1,12 @@
-import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type * as docker from "@pulumi/docker";
-import { LABEL, SECRET_ENV_NAMES, TENANT_APP_PORT } from "../runtime/engine/labels";
-import { tenantLabels } from "../runtime/engine/declared";
+import { LABEL } from "../runtime/engine/labels";
 import { diskName, diskVolumeName } from "./disk-quota";
 import { labelList } from "./docker-labels";
 import { tenantBridgeName } from "./fence";
+import { hasSecrets, TENANT_USER, tenantEnv } from "./tenant-env";
+import { TENANT_HEALTHCHECK } from "./tenant-health";
+import { declaredTenantLabels } from "./tenant-labels";
 import { TenantContainer, TenantKey, TenantNetwork, TenantVolume } from "./tenant-resources";
 import { TenantSpec } from "./tenants-file";
 
@@ -27,40 +28,6 @@ export interface TenantArgs {
   diskDriver: string;
 }
 
-function hasSecrets(spec: TenantSpec): boolean {
-  return Object.keys(spec.secretEnv).length > 0;
-}
-
-/**
- * `NAME=value` for every variable: tenants.yaml's env, the platform's own, and the secretEnv ones from the
- * stack's secrets. With any secret among them the whole list is a secret, so previews, diffs and the state
- * file show "[secret]"; a tenant without secrets keeps a readable env diff.
- */
-function containerEnv(id: string, spec: TenantSpec, secrets: pulumi.Output<Record<string, string>>): pulumi.Input<string[]> {
-  const plain = Object.entries({
-    ...spec.env,
-    DORMER_TENANT_ID: id,
-    PORT: String(TENANT_APP_PORT),
-    FILES_DIR: "/data/files",
-    DATA_DIR: "/data/state",
-    // The extra ports the default app also serves; set only when there are some, so no other tenant changes.
-    ...(spec.ports.length ? { DORMER_PORTS: spec.ports.join(",") } : {}),
-  }).map(([k, v]) => `${k}=${v}`);
-  if (!hasSecrets(spec)) return plain;
-  // checkSecretsSet (Platform) has made sure every name is there.
-  // The names (never values) also travel in the env: a new tenant's labels are unknown during a preview, and
-  // the policy pack must still tell a secret's variable from a credential pasted into tenants.yaml.
-  const names = `${SECRET_ENV_NAMES}=${Object.keys(spec.secretEnv).join(",")}`;
-  return pulumi.secret(secrets.apply((values) => [...plain, names, ...Object.entries(spec.secretEnv).map(([k, name]) => `${k}=${values[name]}`)]));
-}
-
-/** The names (never the values) of the variables that come from secrets, for readers of `docker inspect` and the policy pack. */
-function secretEnvLabel(spec: TenantSpec): Record<string, string> {
-  return hasSecrets(spec) ? { [LABEL.secretEnv]: Object.keys(spec.secretEnv).join(",") } : {};
-}
-
-/** The uid:gid every tenant runs as; the volumes' files belong to it. */
-const TENANT_USER = "10001:10001";
 const MIB = 1024 * 1024;
 
 /**
@@ -79,11 +46,8 @@ export class Tenant extends pulumi.ComponentResource {
     const { spec } = args;
     const limits = spec.limits;
     const base = `${args.prefix}-tenant-${id}`;
-    // The plan's own timeout: the stack's cap (dormer:maxIdleTimeoutSeconds) is the supervisor's to apply, so
-    // changing it replaces no tenant.
-    const idleTimeoutSeconds = limits.idleTimeoutMinutes * 60;
     const readOnly = spec.rootFilesystem === "read-only";
-    const envs = containerEnv(id, spec, args.secrets);
+    const envs = pulumi.output(tenantEnv(id, spec, args.secrets)).apply((env) => env.map(([k, v]) => `${k}=${v}`));
     const labels = (extra: Record<string, string> = {}) => labelList({ [LABEL.stack]: args.stack, [LABEL.tenant]: id, ...extra });
 
     const network = new TenantNetwork(
@@ -121,10 +85,6 @@ export class Tenant extends pulumi.ComponentResource {
     const data = volume("data");
 
     const key = new TenantKey(`${id}-key`, { length: 32, special: false }, { parent: this });
-    // A hash of a 32-character random key reveals nothing useful, and keeping it out of secrets keeps the
-    // container's labels readable in preview diffs.
-    const keyHash = pulumi.unsecret(key.result.apply((k) => crypto.createHash("sha256").update(k).digest("hex")));
-
     const container = new TenantContainer(
       `${id}`,
       {
@@ -140,37 +100,16 @@ export class Tenant extends pulumi.ComponentResource {
         memorySwap: limits.memoryMb + limits.swapMb,
         cpus: String(limits.cpus),
         envs,
-        labels: pulumi.all([keyHash, args.accessAudiences]).apply(([accessKeySha256, accessAudiences]) =>
-          labelList({
-            ...tenantLabels(args.stack, {
-              id,
-              displayName: spec.displayName,
-              plan: spec.plan,
-              container: base,
-              network: `${base}-net`,
-              port: TENANT_APP_PORT,
-              idleTimeoutSeconds,
-              dailyRequestQuota: limits.dailyRequestQuota,
-              maxHeldRequests: limits.maxHeldRequests,
-              wakeTimeoutSeconds: limits.wakeTimeoutSeconds,
-              maxConnections: limits.maxConnections,
-              requestTimeoutSeconds: limits.requestTimeoutSeconds,
-              egress: limits.egress,
-              // Written only for tenants with a light sleep, so adding the setting replaces no other tenant.
-              ...(limits.lightSleepAfterMinutes === undefined
-                ? {}
-                : { lightSleepSeconds: limits.lightSleepAfterMinutes * 60, memoryMb: limits.memoryMb }),
-              pidsLimit: limits.pidsLimit,
-              ...(limits.diskMb === undefined ? {} : { disk: { sizeMb: limits.diskMb, volume: diskVolumeName(args.prefix, id, "files") } }),
-              members: spec.members,
-              accessKeySha256,
-              ports: spec.ports,
-              hostnames: spec.hostnames,
-              accessAudiences,
-            }),
-            ...secretEnvLabel(spec),
-          }),
-        ),
+        labels: declaredTenantLabels({
+          prefix: args.prefix,
+          stack: args.stack,
+          id,
+          spec,
+          workload: base,
+          network: `${base}-net`,
+          key: key.result,
+          accessAudiences: args.accessAudiences,
+        }).apply(labelList),
         networksAdvanced: [{ name: network.name, aliases: ["app"] }],
         volumes: [
           { volumeName: files.name, containerPath: "/data/files" },
@@ -185,11 +124,7 @@ export class Tenant extends pulumi.ComponentResource {
         ...(readOnly
           ? { mounts: [{ type: "tmpfs", target: "/tmp", tmpfsOptions: { sizeBytes: limits.tmpMb * MIB, mode: 0o1777 } }] }
           : {}),
-        // No Docker health check, an image's own included: readiness is the supervisor's probe of /health when it
-        // wakes a tenant, liveness its watchdog. A check Docker runs is a process exec'd in every awake tenant
-        // every interval whether anyone uses the tenant or not (the default app's, node every 2 s, cost
-        // 65 ms of CPU a second per tenant: 30 idle awake tenants took a core of a 2-core host).
-        healthcheck: { tests: ["NONE"] },
+        healthcheck: TENANT_HEALTHCHECK,
       },
       {
         parent: this,

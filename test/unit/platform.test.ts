@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_LOG_LIMITS } from "../../components/log-limits";
+import { LABEL } from "../../runtime/engine/labels";
 import { Platform } from "../../components/platform";
 import { PlatformSettings } from "../../components/settings";
 import { subnetPoolFrom } from "../../components/subnets";
@@ -13,6 +14,7 @@ interface Declared {
   inputs: Record<string, any>;
   retainOnDelete: boolean;
   additionalSecretOutputs: string[];
+  ignoreChanges: string[];
 }
 
 /** Builds the platform under Pulumi's mocks and returns every resource it declared, with its options. */
@@ -20,10 +22,11 @@ async function declare(stack: string, extra: Partial<PlatformSettings> = {}, edi
   const declared: Declared[] = [];
   const retained = new Set<string>();
   const secretOutputs = new Map<string, string[]>();
+  const ignored = new Map<string, string[]>();
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
-        declared.push({ type: args.type, name: args.name, inputs: args.inputs, retainOnDelete: false, additionalSecretOutputs: [] });
+        declared.push({ type: args.type, name: args.name, inputs: args.inputs, retainOnDelete: false, additionalSecretOutputs: [], ignoreChanges: [] });
         const outputs: Record<string, unknown> = {
           imageId: `sha256:${args.name}`, result: `secret-${args.name}`, base64: "c2VjcmV0", aud: "aud-tag", exitCode: 0, containerLogs: "",
         };
@@ -64,13 +67,14 @@ async function declare(stack: string, extra: Partial<PlatformSettings> = {}, edi
         if (args.opts.retainOnDelete) retained.add(args.name);
         const secret = (args.opts as pulumi.CustomResourceOptions).additionalSecretOutputs;
         if (secret) secretOutputs.set(args.name, secret);
+        if (args.opts.ignoreChanges) ignored.set(args.name, args.opts.ignoreChanges);
         return undefined;
       },
     ],
   });
   await new Promise<void>((resolve) => platform.tenantKeys.apply(() => resolve()));
   await new Promise((resolve) => setTimeout(resolve, 100));
-  return declared.map((d) => ({ ...d, retainOnDelete: retained.has(d.name), additionalSecretOutputs: secretOutputs.get(d.name) ?? [] }));
+  return declared.map((d) => ({ ...d, retainOnDelete: retained.has(d.name), additionalSecretOutputs: secretOutputs.get(d.name) ?? [], ignoreChanges: ignored.get(d.name) ?? [] }));
 }
 
 /** Inputs that hold a secret arrive wrapped in the engine's secret envelope; the shape tests look inside. */
@@ -379,6 +383,84 @@ describe("unit: the platform's shape under mocks", function () {
 
     it("refuses a tenant's node on a docker stack", async () => {
       await assert.rejects(declare("local", {}, (t) => (t.tenants[1]!.node = "n1")), /tenants\[1\] \(globex\): node: only a swarm stack/);
+    });
+  });
+
+  describe("swarm stack", () => {
+    const SERVICE = "docker:index/service:Service";
+    let all: Declared[];
+    before(async () => {
+      const tenantSecrets = { names: { acme: ["api-token"] }, values: pulumi.secret<Record<string, Record<string, string>>>({ acme: { "api-token": "secret-value" } }) };
+      all = await declare("swarm-ci", { orchestrator: "swarm", swarmNode: "n0", tenantSecrets }, (t) => {
+        t.tenants[0]!.secretEnv = { API_TOKEN: "api-token" };
+        t.tenants[1]!.node = "n1";
+        t.tenants[2]!.image = "ghcr.io/initech/tps:1";
+      });
+    });
+
+    it("declares each tenant as a service, no tenant container", () => {
+      assert.deepEqual(all.filter((d) => d.type === SERVICE).map((d) => d.name).sort(), ["acme", "globex", "initech"]);
+      for (const id of ["acme", "globex", "initech"]) assert.equal(all.find((d) => d.type === "docker:index/container:Container" && d.name === id), undefined);
+    });
+
+    it("creates it asleep and leaves the replica count to the runtime", () => {
+      const s = find(all, SERVICE, "globex");
+      assert.deepEqual(s.inputs.mode, { replicated: { replicas: 0 } });
+      assert.deepEqual(s.ignoreChanges, ["mode.replicated.replicas"]);
+    });
+
+    it("gives its task the plan's CPU and memory as limits and reservations, restarted at once, unprivileged", () => {
+      const task = find(all, SERVICE, "globex").inputs.taskSpec;
+      const free = { nanoCpus: 250_000_000, memoryBytes: 256 * 1024 * 1024 };
+      assert.deepEqual(task.resources, { limits: free, reservation: free });
+      assert.deepEqual(task.restartPolicy, { condition: "any", delay: "0s" });
+      assert.equal(task.containerSpec.user, "10001:10001");
+      assert.equal(task.containerSpec.readOnly, true);
+      assert.deepEqual(task.containerSpec.capDrops, ["ALL"]);
+      assert.deepEqual(task.containerSpec.mounts.map((m: { target: string }) => m.target), ["/data/files", "/data/state", "/tmp"]);
+    });
+
+    it("runs the default app's health check as the docker tenant does, and none for a tenant's own image", () => {
+      const docker = async () => (await declare("local")).find((d) => d.type === "docker:index/container:Container" && d.name === "globex")!.inputs.healthcheck;
+      return docker().then((expected) => {
+        assert.deepEqual(find(all, SERVICE, "globex").inputs.taskSpec.containerSpec.healthcheck, expected);
+        assert.equal(find(all, SERVICE, "initech").inputs.taskSpec.containerSpec.healthcheck, undefined);
+      });
+    });
+
+    it("places each tenant on its own node, else on dormer:swarmNode", () => {
+      assert.deepEqual(find(all, SERVICE, "globex").inputs.taskSpec.placement, { constraints: ["node.hostname==n1"] });
+      // acme has a secret in its env: its whole task spec arrives as a secret.
+      assert.deepEqual(unwrap(find(all, SERVICE, "acme").inputs.taskSpec).placement, { constraints: ["node.hostname==n0"] });
+    });
+
+    it("updates one task at a time, stopped before its successor, rolled back on failure", () => {
+      assert.deepEqual(find(all, SERVICE, "acme").inputs.updateConfig, { parallelism: 1, order: "stop-first", failureAction: "rollback" });
+    });
+
+    it("labels the service exactly as a docker stack labels the tenant's container (its name is the service's)", async () => {
+      const onDocker = await declare("swarm-ci", {}, (t) => (t.tenants[1]!.node = undefined));
+      const labels = (d: Declared) => Object.fromEntries((d.inputs.labels as { label: string; value: string }[]).map((l) => [l.label, l.value]));
+      const service = labels(find(all, SERVICE, "globex"));
+      assert.deepEqual(service, labels(find(onDocker, "docker:index/container:Container", "globex")));
+      assert.equal(find(all, SERVICE, "globex").inputs.name, "dormer-swarm-ci-tenant-globex");
+      assert.equal(service[LABEL.role], "tenant");
+    });
+
+    it("puts each tenant on an attachable overlay of its own subnet, internal unless its plan allows egress", () => {
+      const net = (id: string) => find(all, "docker:index/network:Network", `${id}-net`).inputs;
+      assert.deepEqual([net("globex").driver, net("globex").attachable, net("globex").internal], ["overlay", true, true]);
+      assert.equal(net("acme").internal, false, "pro allows egress");
+      assert.equal(net("globex").ipamConfigs.length, 1);
+      assert.ok(net("globex").ipamConfigs[0].gateway, "gateway explicit");
+      assert.equal(net("globex").options, undefined, "no bridge name: an overlay is not the fence's");
+    });
+
+    it("keeps the volumes when the tenant goes, and keeps secret env values out of the state", () => {
+      for (const kind of ["files", "data"]) assert.equal(find(all, "docker:index/volume:Volume", `acme-${kind}`).retainOnDelete, true);
+      const acme = find(all, SERVICE, "acme");
+      assert.deepEqual(acme.additionalSecretOutputs, ["taskSpec"]);
+      assert.equal(unwrap(acme.inputs.taskSpec).containerSpec.env.API_TOKEN, "secret-value");
     });
   });
 
