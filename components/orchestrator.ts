@@ -23,6 +23,22 @@ export function swarmNodeFrom(value: unknown): string | undefined {
   return value;
 }
 
+/** Where docker stacks' supervisors find the engine, as they always have. */
+export const DEFAULT_ENGINE_SOCKET = "/var/run/docker.sock";
+
+/**
+ * The host path of the socket of the engine a stack's resources are declared on, which its supervisor mounts
+ * to talk to the same engine. A swarm stack talks to its manager wherever DOCKER_HOST says (a unix socket);
+ * docker stacks keep the default socket.
+ */
+export function engineSocketFrom(orchestrator: Orchestrator, dockerHost: string | undefined): string {
+  if (orchestrator === "docker" || dockerHost === undefined || dockerHost === "") return DEFAULT_ENGINE_SOCKET;
+  if (!dockerHost.startsWith("unix://")) {
+    throw new Error(`DOCKER_HOST: a swarm stack's supervisor mounts its manager's socket, so DOCKER_HOST must be unix:///path/to/docker.sock, got ${dockerHost}`);
+  }
+  return dockerHost.slice("unix://".length);
+}
+
 /** Plan fields a swarm service cannot honour, and why: a stack that silently dropped them would lie. */
 const SWARM_CANNOT: Partial<Record<keyof TenantSpec["limits"], string>> = {
   diskMb: "a swarm stack has no disk fence (the dormer-disk volume driver runs beside one engine); remove it or use a docker stack",

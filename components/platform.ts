@@ -112,6 +112,8 @@ export class Platform extends pulumi.ComponentResource {
           ? { teamDomain: settings.cloudflare.accessTeamDomain, audience: tunnel.accessAudience }
           : undefined,
         replicas: settings.supervisorReplicas,
+        orchestrator: settings.orchestrator,
+        engineSocket: settings.engineSocket,
       },
       { parent: this, dependsOn: [redis] },
     );

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { connectionBudgetFrom } from "./connection-budget";
 import { LogLimits, logLimitsFrom } from "./log-limits";
-import { Orchestrator, orchestratorFrom, swarmNodeFrom } from "./orchestrator";
+import { engineSocketFrom, Orchestrator, orchestratorFrom, swarmNodeFrom } from "./orchestrator";
 import { SubnetPool, subnetPoolFrom } from "./subnets";
 import { StoredSecretNames, storedSecretNames, TENANT_SECRETS_KEY } from "./tenant-secrets";
 
@@ -31,6 +31,8 @@ export interface PlatformSettings {
   orchestrator: Orchestrator;
   /** Swarm stacks: the node tenants without a `node` of their own run on (dormer:swarmNode). */
   swarmNode?: string;
+  /** Host path of the socket of the engine the stack is declared on: the supervisor mounts it. */
+  engineSocket: string;
   /** Prefix of every Docker object this stack owns, so stacks on one host never collide. */
   prefix: string;
   baseImage: string;
@@ -114,9 +116,11 @@ export function readSettings(): PlatformSettings {
   const cfg = new pulumi.Config("dormer");
   const stack = pulumi.getStack();
   const cloudflare = cfg.getObject<CloudflareSettings>("cloudflare");
+  const orchestrator = orchestratorFrom(cfg.get("orchestrator"));
   return {
     stack,
-    orchestrator: orchestratorFrom(cfg.get("orchestrator")),
+    orchestrator,
+    engineSocket: engineSocketFrom(orchestrator, process.env.DOCKER_HOST),
     swarmNode: swarmNodeFrom(cfg.get("swarmNode")),
     prefix: `dormer-${stack}`,
     // An offline machine builds its own base when the stack's public one cannot be pulled (see the CLI).

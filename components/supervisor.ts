@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { roleLabels } from "./docker-labels";
+import { Orchestrator } from "./orchestrator";
 
 export interface SupervisorArgs {
   prefix: string;
@@ -24,6 +25,10 @@ export interface SupervisorArgs {
   access?: { teamDomain: string; audience: pulumi.Input<string> };
   /** How many supervisors serve side by side (dormer:supervisorReplicas); they are replaced one at a time. */
   replicas: number;
+  /** Which engine the runtime drives: containers (docker) or services (swarm). */
+  orchestrator: Orchestrator;
+  /** Host path of the socket of the engine the stack is declared on, mounted where the runtime looks for it. */
+  engineSocket: string;
 }
 
 export const SUPERVISOR_PORT = 8080;
@@ -80,6 +85,8 @@ export class Supervisor extends pulumi.ComponentResource {
       DORMER_LISTEN_NETWORK: args.network,
       DORMER_TRUSTED_PROXIES: args.trustedProxies.join(","),
       DORMER_DRAIN_SECONDS: String(SUPERVISOR_DRAIN_SECONDS),
+      // Set on swarm stacks only: a docker stack's supervisors keep the env they had (the runtime's default).
+      ...(args.orchestrator === "swarm" ? { DORMER_ORCHESTRATOR: "swarm" } : {}),
       ...(args.maxIdleTimeoutSeconds ? { DORMER_MAX_IDLE_TIMEOUT_SECONDS: String(args.maxIdleTimeoutSeconds) } : {}),
       ...(args.pausedMemoryMb === undefined ? {} : { DORMER_PAUSED_MEMORY_MB: String(args.pausedMemoryMb) }),
       ...(args.access ? { DORMER_ACCESS_TEAM_DOMAIN: args.access.teamDomain, DORMER_ACCESS_AUDIENCE: args.access.audience } : {}),
@@ -94,7 +101,7 @@ export class Supervisor extends pulumi.ComponentResource {
         labels: roleLabels(args.stack, "supervisor"),
         networksAdvanced: [{ name: args.network }],
         // Holding the Docker socket is equivalent to root on the host: see docs/security.md.
-        volumes: [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" }],
+        volumes: [{ hostPath: args.engineSocket, containerPath: "/var/run/docker.sock" }],
         ulimits: [{ name: "nofile", soft: args.openFiles, hard: args.openFiles }],
         // Removed (replaced or brought down), it gets SIGTERM and drains; Docker must not kill it mid-drain.
         destroyGraceSeconds: STOP_GRACE_SECONDS,

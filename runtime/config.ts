@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { Orchestrator } from "./engine/select";
 import { isCidr } from "./http/client-address";
 
 const listOf = (v: string): string[] => v.split(",").map((s) => s.trim()).filter(Boolean);
@@ -24,6 +25,7 @@ const Schema = z
     DORMER_MAX_IDLE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).optional(),
     DORMER_PAUSED_MEMORY_MB: z.coerce.number().int().min(0).optional(),
     DOCKER_SOCKET: z.string().default("/var/run/docker.sock"),
+    DORMER_ORCHESTRATOR: z.enum(["docker", "swarm"]).default("docker"),
     DORMER_SELF_CONTAINER: z.string().optional(),
     DORMER_LISTEN_NETWORK: z.string().min(1).optional(),
     DORMER_REAPER_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
@@ -83,6 +85,8 @@ export interface RuntimeConfig {
   /** The most memory (sum of limits, MiB) paused tenants may hold; unset: no cap. */
   pausedMemoryMb?: number;
   dockerSocket: string;
+  /** What runs the tenants: containers (docker) or services (swarm) of the engine at dockerSocket. */
+  orchestrator: Orchestrator;
   /** The supervisor's own container, when it runs in one: it joins tenant networks to reach them. */
   selfContainer?: string;
   /**
@@ -150,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     maxIdleTimeoutSeconds: e.DORMER_MAX_IDLE_TIMEOUT_SECONDS,
     pausedMemoryMb: e.DORMER_PAUSED_MEMORY_MB,
     dockerSocket: e.DOCKER_SOCKET,
+    orchestrator: e.DORMER_ORCHESTRATOR,
     selfContainer: e.DORMER_SELF_CONTAINER,
     listenNetwork: e.DORMER_LISTEN_NETWORK,
     reaperIntervalMs: e.DORMER_REAPER_INTERVAL_MS,

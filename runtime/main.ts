@@ -5,7 +5,9 @@ import { listenOn } from "./http/listen";
 import { ConfigError, loadConfig, RuntimeConfig } from "./config";
 import { EngineDirectory } from "./engine/directory";
 import { UpStates } from "./engine/up-states";
-import { DockerEngine } from "./engine/docker";
+import Docker from "dockerode";
+import { selfAddresses } from "./engine/self-addresses";
+import { engineFor } from "./engine/select";
 import { CloudflareAccess } from "./identity/cloudflare-access";
 import { IdentitySource } from "./identity/identity";
 import { TenantKeys } from "./identity/tenant-keys";
@@ -50,10 +52,11 @@ const WATCHDOG_CONCURRENCY = 16;
 const USAGE_FLUSH_MS = 5_000;
 
 /** Our address on the gateway's network; the engine may need a moment after a daemon restart. */
-async function listenAddresses(engine: DockerEngine, network: string): Promise<string[]> {
+async function listenAddresses(config: RuntimeConfig, network: string): Promise<string[]> {
+  const docker = new Docker({ socketPath: config.dockerSocket });
   for (let attempt = 1; ; attempt++) {
     try {
-      return await engine.selfAddresses(network);
+      return await selfAddresses(docker, config.selfContainer, network);
     } catch (err) {
       if (attempt >= 30) throw err;
       if (attempt === 1) log.warn("own address not known yet; retrying", { network, error: String(err) });
@@ -79,7 +82,7 @@ async function main(): Promise<void> {
   });
   redis.on("error", () => undefined);
 
-  const engine = new DockerEngine(config.stack, config.dockerSocket, config.selfContainer);
+  const engine = engineFor(config.orchestrator, config.stack, config.dockerSocket, config.selfContainer);
   const directory = new EngineDirectory(() => engine.discover());
   const metrics = new Metrics();
   const descriptors = new Descriptors();
@@ -154,7 +157,7 @@ async function main(): Promise<void> {
     disk,
     drain,
   });
-  const hosts = ["127.0.0.1", ...(config.listenNetwork ? await listenAddresses(engine, config.listenNetwork) : [])];
+  const hosts = ["127.0.0.1", ...(config.listenNetwork ? await listenAddresses(config, config.listenNetwork) : [])];
   const stopAccepting = await listenOn(server, config.port, hosts, (err) => {
     if (!descriptors.noteError(err)) throw err;
   });

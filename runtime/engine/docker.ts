@@ -25,7 +25,7 @@ export class DockerEngine implements Engine {
   constructor(
     private readonly stack: string,
     socketPath: string,
-    private readonly self?: string,
+    self?: string,
   ) {
     this.docker = new Docker({ socketPath });
     this.joins = new NetworkJoins(this.docker, self);
@@ -139,16 +139,6 @@ export class DockerEngine implements Engine {
       }
     }
     return `${on.IPAddress}:${tenant.port}`;
-  }
-
-  /** The supervisor's own addresses on one of its networks (IPv4, and IPv6 when the network has it). */
-  async selfAddresses(network: string): Promise<string[]> {
-    if (!this.self) throw new Error("the supervisor's own container is not known (DORMER_SELF_CONTAINER)");
-    const info = await this.docker.getContainer(this.self).inspect();
-    const on = info.NetworkSettings.Networks[network];
-    const addresses = [on?.IPAddress, on?.GlobalIPv6Address].filter((a): a is string => Boolean(a));
-    if (addresses.length === 0) throw new Error(`container ${this.self} has no address on network ${network}`);
-    return addresses;
   }
 
   async logs(tenant: DeclaredTenant, lines: number): Promise<string[]> {

@@ -33,7 +33,7 @@ describe("engine: a swarm stack's tenant (SwarmTenant) through the real Pulumi e
   const config = (overrides: Record<string, string> = {}): ConfigMap => {
     // Outside the swarm's own pool and every stack's (see scripts/swarm.sh), and not the other swarm tests'.
     const values: Record<string, string> = {
-      prefix, stack: stackLabel, node, image: TEST_IMAGE, subnet: "10.215.254.32/28", gateway: "10.215.254.33", memoryMb: "256", declared: "true", ...overrides,
+      prefix, stack: stackLabel, node, image: TEST_IMAGE, subnet: "10.215.254.48/28", gateway: "10.215.254.49", memoryMb: "256", declared: "true", ...overrides,
     };
     return Object.fromEntries(Object.entries(values).map(([k, v]) => [`fixture:${k}`, { value: v }]));
   };
@@ -91,7 +91,7 @@ describe("engine: a swarm stack's tenant (SwarmTenant) through the real Pulumi e
     assert.deepEqual(info.Spec.UpdateConfig, { Parallelism: 1, FailureAction: "rollback", Monitor: 5e9, MaxFailureRatio: 0, Order: "stop-first" });
     const net = await docker.getNetwork(`${service}-net`).inspect();
     assert.deepEqual([net.Driver, net.Attachable, net.Internal], ["overlay", true, true]);
-    assert.deepEqual(net.IPAM?.Config, [{ Subnet: "10.215.254.32/28", Gateway: "10.215.254.33" }]);
+    assert.deepEqual(net.IPAM?.Config, [{ Subnet: "10.215.254.48/28", Gateway: "10.215.254.49" }]);
     assert.deepEqual(task.Networks, [{ Target: net.Id, Aliases: ["app"] }]);
   });
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { checkOrchestrator, OrchestratorError, orchestratorFrom, orchestratorProblems, placementOf, swarmNodeFrom } from "../../components/orchestrator";
+import { checkOrchestrator, engineSocketFrom, OrchestratorError, orchestratorFrom, orchestratorProblems, placementOf, swarmNodeFrom } from "../../components/orchestrator";
 import { parseTenantsFile, TenantsFileError } from "../../components/tenants-file";
 
 const PLANS = `plans:
@@ -64,5 +64,12 @@ describe("unit: the stack's orchestrator and what of tenants.yaml it honours", (
     const [acme, globex] = parse("{ id: acme, plan: free, node: n1 }", "{ id: globex, plan: free }").tenants;
     assert.equal(placementOf(acme!, "n0"), "node.hostname==n1");
     assert.equal(placementOf(globex!, "n0"), "node.hostname==n0");
+  });
+
+  it("mounts the socket of the engine the stack is declared on for a swarm stack's supervisor; docker stacks keep theirs", () => {
+    assert.equal(engineSocketFrom("docker", "unix:///run/dormer-swarmd/7/docker.sock"), "/var/run/docker.sock");
+    assert.equal(engineSocketFrom("swarm", "unix:///run/dormer-swarmd/7/docker.sock"), "/run/dormer-swarmd/7/docker.sock");
+    assert.equal(engineSocketFrom("swarm", undefined), "/var/run/docker.sock");
+    assert.throws(() => engineSocketFrom("swarm", "tcp://10.0.0.1:2376"), /^Error: DOCKER_HOST: a swarm stack's supervisor mounts its manager's socket/);
   });
 });

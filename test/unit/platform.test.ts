@@ -41,6 +41,7 @@ async function declare(stack: string, extra: Partial<PlatformSettings> = {}, edi
   const settings: PlatformSettings = {
     stack,
     orchestrator: "docker",
+    engineSocket: "/var/run/docker.sock",
     prefix: `dormer-${stack}`,
     baseImage: "debian:bookworm-slim",
     gatewayPort: 8088,
@@ -381,6 +382,12 @@ describe("unit: the platform's shape under mocks", function () {
       );
     });
 
+    it("leaves a docker stack's supervisors as they were: no DORMER_ORCHESTRATOR, the default socket", async () => {
+      const s = find(await declare("local"), "docker:index/container:Container", "supervisor-1").inputs;
+      assert.equal((unwrap(s.envs) as string[]).some((e) => e.startsWith("DORMER_ORCHESTRATOR=")), false);
+      assert.deepEqual(s.volumes, [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock" }]);
+    });
+
     it("refuses a tenant's node on a docker stack", async () => {
       await assert.rejects(declare("local", {}, (t) => (t.tenants[1]!.node = "n1")), /tenants\[1\] \(globex\): node: only a swarm stack/);
     });
@@ -391,7 +398,7 @@ describe("unit: the platform's shape under mocks", function () {
     let all: Declared[];
     before(async () => {
       const tenantSecrets = { names: { acme: ["api-token"] }, values: pulumi.secret<Record<string, Record<string, string>>>({ acme: { "api-token": "secret-value" } }) };
-      all = await declare("swarm-ci", { orchestrator: "swarm", swarmNode: "n0", tenantSecrets }, (t) => {
+      all = await declare("swarm-ci", { orchestrator: "swarm", swarmNode: "n0", engineSocket: "/run/dormer-swarmd/1/docker.sock", tenantSecrets }, (t) => {
         t.tenants[0]!.secretEnv = { API_TOKEN: "api-token" };
         t.tenants[1]!.node = "n1";
         t.tenants[2]!.image = "ghcr.io/initech/tps:1";
@@ -445,6 +452,14 @@ describe("unit: the platform's shape under mocks", function () {
       assert.deepEqual(service, labels(find(onDocker, "docker:index/container:Container", "globex")));
       assert.equal(find(all, SERVICE, "globex").inputs.name, "dormer-swarm-ci-tenant-globex");
       assert.equal(service[LABEL.role], "tenant");
+    });
+
+    it("tells the supervisors to drive the swarm, through the socket of the engine the stack is declared on", () => {
+      for (const name of ["supervisor-1", "supervisor-2"]) {
+        const s = find(all, "docker:index/container:Container", name).inputs;
+        assert.ok((unwrap(s.envs) as string[]).includes("DORMER_ORCHESTRATOR=swarm"));
+        assert.deepEqual(s.volumes, [{ hostPath: "/run/dormer-swarmd/1/docker.sock", containerPath: "/var/run/docker.sock" }]);
+      }
     });
 
     it("puts each tenant on an attachable overlay of its own subnet, internal unless its plan allows egress", () => {
