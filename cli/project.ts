@@ -4,8 +4,9 @@ import { dormerProgram } from "../components/program";
 import { loadTenantsFile } from "../components/tenants-file";
 import { checkDisks } from "./disk-usage";
 import { openStack } from "./stack";
-import { namesOf, projectFile, stackConfig, subnetPoolOf, tenantSecretNamesOf, tenantsFileOf } from "./stack-config";
+import { namesOf, orchestratorOf, projectFile, stackConfig, subnetPoolOf, tenantSecretNamesOf, tenantsFileOf } from "./stack-config";
 import { checkHostnames } from "../components/hostnames";
+import { checkOrchestrator } from "../components/orchestrator";
 import { checkSecretsSet } from "../components/tenant-secrets";
 import { ensureBaseImage, ensurePlugins, pulumiBinDir } from "./toolchain";
 
@@ -13,7 +14,7 @@ import { ensureBaseImage, ensurePlugins, pulumiBinDir } from "./toolchain";
  * Stacks whose secrets never leave this machine: their state is encrypted with a published passphrase so a
  * fresh clone needs nothing typed in. Any other stack must bring its own (PULUMI_CONFIG_PASSPHRASE).
  */
-const LOCAL_STACKS = new Set(["local", "ci", "bench"]);
+const LOCAL_STACKS = new Set(["local", "ci", "bench", "swarm-ci"]);
 export const LOCAL_PASSPHRASE = "dormer-local-stack";
 
 /**
@@ -27,6 +28,8 @@ export async function openDormerStack(stackName: string, opts: { runsProgram: bo
   // that never run the program (down, refresh, outputs) must still work with a broken file.
   if (opts.runsProgram) {
     const file = loadTenantsFile(tenantsFileOf(stackName));
+    const { orchestrator, swarmNode } = orchestratorOf(stackName);
+    checkOrchestrator(file, orchestrator, swarmNode);
     subnetPoolOf(stackName).checkCapacity(file.tenants.length);
     checkSecretsSet(file.tenants, tenantSecretNamesOf(stackName), stackName);
     await checkDisks(stackName, tenantsFileOf(stackName), file);
