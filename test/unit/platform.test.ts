@@ -427,11 +427,12 @@ describe("unit: the platform's shape under mocks", function () {
       assert.deepEqual(task.containerSpec.mounts.map((m: { target: string }) => m.target), ["/data/files", "/data/state", "/tmp"]);
     });
 
-    it("runs the default app's health check as the docker tenant does, and none for a tenant's own image", () => {
+    it("turns every task's health check off as the docker tenant's, an own image's included: the supervisor probes /health itself", () => {
       const docker = async () => (await declare("local")).find((d) => d.type === "docker:index/container:Container" && d.name === "globex")!.inputs.healthcheck;
       return docker().then((expected) => {
+        assert.deepEqual(expected, { tests: ["NONE"] });
         assert.deepEqual(find(all, SERVICE, "globex").inputs.taskSpec.containerSpec.healthcheck, expected);
-        assert.equal(find(all, SERVICE, "initech").inputs.taskSpec.containerSpec.healthcheck, undefined);
+        assert.deepEqual(find(all, SERVICE, "initech").inputs.taskSpec.containerSpec.healthcheck, expected);
       });
     });
 
