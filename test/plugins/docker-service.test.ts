@@ -174,24 +174,8 @@ describe("docker stand-in: service and overlay network against a real single-nod
     assert.strictEqual(info.Spec.TaskTemplate.Resources.Limits.NanoCPUs, 1e9);
   });
 
-  it("updates replicas in place (0 to 1 starts a task; the update does not wait for it, as upstream)", async () => {
-    const info = await inPlace({ ...inputs, mode: { replicated: { replicas: 1 } } }, { "mode.replicated.replicas": "update" });
-    assert.strictEqual(info.Spec.Mode.Replicated.Replicas, 1);
-    const [task] = await waitFor("the task to run", async () => {
-      const tasks = await runningTasks(svcName);
-      return tasks.length === 1 && tasks;
-    }, 60_000, 100);
-    assert.strictEqual(task.ServiceID, id);
-  });
-
-  it("updates env in place: a variable changed, one added", async () => {
-    const info = await inPlace(withTask((t) => (t.containerSpec.env = { PORT: "9090", TENANT: "acme", PLAN: "pro" })), {
-      "taskSpec.containerSpec.env.PORT": "update",
-      "taskSpec.containerSpec.env.PLAN": "add",
-    });
-    assert.deepStrictEqual([...info.Spec.TaskTemplate.ContainerSpec.Env].sort(), ["PLAN=pro", "PORT=9090", "TENANT=acme"]);
-  });
-
+  // Before the task runs: each update of a service with a running task is a rolling update whose old task takes
+  // the test image's 10 s stop grace, and updates queued behind each other would outlast the scale-down below.
   it("follows upstream for user, readOnly and capabilities: in-place updates, capabilities a set", async () => {
     const info = await inPlace(
       withTask((t) => Object.assign(t.containerSpec, { user: "10001:10001", readOnly: true, capDrops: ["ALL"], capAdds: ["NET_BIND_SERVICE", "CHOWN"] })),
@@ -224,6 +208,24 @@ describe("docker stand-in: service and overlay network against a real single-nod
     assert.deepStrictEqual(mount, { Type: "tmpfs", Target: "/tmp", TmpfsOptions: { SizeBytes: 32 * MIB, Mode: 0o1777 } });
     const read = await p.read!(id, SERVICE, outs);
     assert.strictEqual((await p.diff!(id, SERVICE, read.props!, inputs)).changes, false, "no change after a refresh");
+  });
+
+  it("updates replicas in place (0 to 1 starts a task; the update does not wait for it, as upstream)", async () => {
+    const info = await inPlace({ ...inputs, mode: { replicated: { replicas: 1 } } }, { "mode.replicated.replicas": "update" });
+    assert.strictEqual(info.Spec.Mode.Replicated.Replicas, 1);
+    const [task] = await waitFor("the task to run", async () => {
+      const tasks = await runningTasks(svcName);
+      return tasks.length === 1 && tasks;
+    }, 60_000, 100);
+    assert.strictEqual(task.ServiceID, id);
+  });
+
+  it("updates env in place: a variable changed, one added", async () => {
+    const info = await inPlace(withTask((t) => (t.containerSpec.env = { PORT: "9090", TENANT: "acme", PLAN: "pro" })), {
+      "taskSpec.containerSpec.env.PORT": "update",
+      "taskSpec.containerSpec.env.PLAN": "add",
+    });
+    assert.deepStrictEqual([...info.Spec.TaskTemplate.ContainerSpec.Env].sort(), ["PLAN=pro", "PORT=9090", "TENANT=acme"]);
   });
 
   it("scales back to 0 in place: the task's container stops", async () => {
