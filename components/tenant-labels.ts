@@ -1,8 +1,10 @@
 import * as crypto from "crypto";
+import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { LABEL, TENANT_APP_PORT } from "../runtime/engine/labels";
 import { tenantLabels } from "../runtime/engine/declared";
 import { diskVolumeName } from "./disk-quota";
+import { labelList } from "./docker-labels";
 import { hasSecrets } from "./tenant-env";
 import { TenantSpec } from "./tenants-file";
 
@@ -11,12 +13,23 @@ export interface TenantLabelArgs {
   stack: string;
   id: string;
   spec: TenantSpec;
-  /** What the runtime starts and stops: the container's name on docker, the service's on swarm. */
-  workload: string;
-  network: string;
   /** The tenant key, hashed here: only the hash is a label. */
   key: pulumi.Output<string>;
   accessAudiences: pulumi.Input<Record<string, string>>;
+}
+
+/**
+ * A tenant's Docker names, the same on docker and swarm: its workload (what the runtime starts and stops: the
+ * container, or the service) and its network; its volumes are `<workload>-files` and `<workload>-data`.
+ */
+export function tenantNames(prefix: string, id: string): { workload: string; network: string } {
+  const workload = `${prefix}-tenant-${id}`;
+  return { workload, network: `${workload}-net` };
+}
+
+/** The labels of a tenant's network and volumes: its stack and id, and what `extra` adds. */
+export function tenantResourceLabels(stack: string, id: string, extra: Record<string, string> = {}): docker.types.input.ContainerLabel[] {
+  return labelList({ [LABEL.stack]: stack, [LABEL.tenant]: id, ...extra });
 }
 
 /** The names (never the values) of the variables that come from secrets, for readers of `docker inspect` and the policy pack. */
@@ -24,9 +37,10 @@ function secretEnvLabel(spec: TenantSpec): Record<string, string> {
   return hasSecrets(spec) ? { [LABEL.secretEnv]: Object.keys(spec.secretEnv).join(",") } : {};
 }
 
-/** The labels the runtime discovers a tenant by (runtime/engine/declared.ts), the same on docker and swarm. */
-export function declaredTenantLabels(args: TenantLabelArgs): pulumi.Output<Record<string, string>> {
+/** The labels the runtime discovers a tenant's workload by (runtime/engine/declared.ts), the same on docker and swarm. */
+export function declaredTenantLabels(args: TenantLabelArgs): pulumi.Output<docker.types.input.ContainerLabel[]> {
   const { spec, id } = args;
+  const names = tenantNames(args.prefix, id);
   const limits = spec.limits;
   // A hash of a 32-character random key reveals nothing useful, and keeping it out of secrets keeps the
   // labels readable in preview diffs.
@@ -36,8 +50,8 @@ export function declaredTenantLabels(args: TenantLabelArgs): pulumi.Output<Recor
       id,
       displayName: spec.displayName,
       plan: spec.plan,
-      container: args.workload,
-      network: args.network,
+      container: names.workload,
+      network: names.network,
       port: TENANT_APP_PORT,
       // The plan's own timeout: the stack's cap (dormer:maxIdleTimeoutSeconds) is the supervisor's to apply, so
       // changing it replaces no tenant.
@@ -61,5 +75,5 @@ export function declaredTenantLabels(args: TenantLabelArgs): pulumi.Output<Recor
       accessAudiences,
     }),
     ...secretEnvLabel(spec),
-  }));
+  })).apply(labelList);
 }

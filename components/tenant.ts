@@ -2,11 +2,10 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as docker from "@pulumi/docker";
 import { LABEL } from "../runtime/engine/labels";
 import { diskName, diskVolumeName } from "./disk-quota";
-import { labelList } from "./docker-labels";
 import { tenantBridgeName } from "./fence";
 import { hasSecrets, TENANT_USER, tenantEnv } from "./tenant-env";
 import { TENANT_HEALTHCHECK } from "./tenant-health";
-import { declaredTenantLabels } from "./tenant-labels";
+import { declaredTenantLabels, tenantNames, tenantResourceLabels } from "./tenant-labels";
 import { TenantContainer, TenantKey, TenantNetwork, TenantVolume } from "./tenant-resources";
 import { TenantSpec } from "./tenants-file";
 
@@ -45,21 +44,21 @@ export class Tenant extends pulumi.ComponentResource {
     super("dormer:index:Tenant", id, {}, opts);
     const { spec } = args;
     const limits = spec.limits;
-    const base = `${args.prefix}-tenant-${id}`;
+    const { workload: base, network: networkName } = tenantNames(args.prefix, id);
     const readOnly = spec.rootFilesystem === "read-only";
     const envs = pulumi.output(tenantEnv(id, spec, args.secrets)).apply((env) => env.map(([k, v]) => `${k}=${v}`));
-    const labels = (extra: Record<string, string> = {}) => labelList({ [LABEL.stack]: args.stack, [LABEL.tenant]: id, ...extra });
+    const labels = (extra: Record<string, string> = {}) => tenantResourceLabels(args.stack, id, extra);
 
     const network = new TenantNetwork(
       `${id}-net`,
       {
-        name: `${base}-net`,
+        name: networkName,
         driver: "bridge",
         internal: !limits.egress,
         labels: labels(),
         ipamConfigs: args.ipam,
         // The host firewall fence (components/fence.ts) recognises tenant networks by their bridge's name.
-        options: { "com.docker.network.bridge.name": tenantBridgeName(`${base}-net`) },
+        options: { "com.docker.network.bridge.name": tenantBridgeName(networkName) },
       },
       { parent: this },
     );
@@ -100,16 +99,7 @@ export class Tenant extends pulumi.ComponentResource {
         memorySwap: limits.memoryMb + limits.swapMb,
         cpus: String(limits.cpus),
         envs,
-        labels: declaredTenantLabels({
-          prefix: args.prefix,
-          stack: args.stack,
-          id,
-          spec,
-          workload: base,
-          network: `${base}-net`,
-          key: key.result,
-          accessAudiences: args.accessAudiences,
-        }).apply(labelList),
+        labels: declaredTenantLabels({ prefix: args.prefix, stack: args.stack, id, spec, key: key.result, accessAudiences: args.accessAudiences }),
         networksAdvanced: [{ name: network.name, aliases: ["app"] }],
         volumes: [
           { volumeName: files.name, containerPath: "/data/files" },

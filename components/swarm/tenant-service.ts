@@ -1,11 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as docker from "@pulumi/docker";
 import { LABEL } from "../../runtime/engine/labels";
-import { labelList } from "../docker-labels";
 import { placementOf } from "../orchestrator";
 import { hasSecrets, TENANT_USER, tenantEnv } from "../tenant-env";
 import { TENANT_HEALTHCHECK } from "../tenant-health";
-import { declaredTenantLabels } from "../tenant-labels";
+import { declaredTenantLabels, tenantNames, tenantResourceLabels } from "../tenant-labels";
 import { TenantKey, TenantNetwork, TenantService, TenantVolume } from "../tenant-resources";
 import { TenantSpec } from "../tenants-file";
 
@@ -46,13 +45,13 @@ export class SwarmTenant extends pulumi.ComponentResource {
     super("dormer:swarm:Tenant", id, {}, opts);
     const { spec } = args;
     const limits = spec.limits;
-    const base = `${args.prefix}-tenant-${id}`;
+    const { workload: base, network: networkName } = tenantNames(args.prefix, id);
     const readOnly = spec.rootFilesystem === "read-only";
-    const labels = (extra: Record<string, string> = {}) => labelList({ [LABEL.stack]: args.stack, [LABEL.tenant]: id, ...extra });
+    const labels = (extra: Record<string, string> = {}) => tenantResourceLabels(args.stack, id, extra);
 
     const network = new TenantNetwork(
       `${id}-net`,
-      { name: `${base}-net`, driver: "overlay", attachable: true, internal: !limits.egress, labels: labels(), ipamConfigs: args.ipam },
+      { name: networkName, driver: "overlay", attachable: true, internal: !limits.egress, labels: labels(), ipamConfigs: args.ipam },
       { parent: this },
     );
     // Volumes outlive the tenant: a pull request that drops a tenant must never drop its data. They are the
@@ -69,16 +68,7 @@ export class SwarmTenant extends pulumi.ComponentResource {
       id,
       {
         name: base,
-        labels: declaredTenantLabels({
-          prefix: args.prefix,
-          stack: args.stack,
-          id,
-          spec,
-          workload: base,
-          network: `${base}-net`,
-          key: key.result,
-          accessAudiences: args.accessAudiences,
-        }).apply(labelList),
+        labels: declaredTenantLabels({ prefix: args.prefix, stack: args.stack, id, spec, key: key.result, accessAudiences: args.accessAudiences }),
         taskSpec: {
           containerSpec: {
             image: args.image,
