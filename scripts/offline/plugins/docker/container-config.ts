@@ -2,6 +2,7 @@ import Docker from "dockerode";
 import { PropertyBag } from "../common/values";
 import { parseDuration } from "./duration";
 import { labelsToMap } from "./labels";
+import { Mount, mountsToApi } from "./mounts";
 
 const MIB = 1024 * 1024;
 
@@ -11,14 +12,6 @@ interface Volume {
     containerPath?: string;
     readOnly?: boolean;
     fromContainer?: string;
-}
-
-interface Mount {
-    type: string;
-    target: string;
-    source?: string;
-    readOnly?: boolean;
-    tmpfsOptions?: { sizeBytes?: number; mode?: number };
 }
 
 interface Port {
@@ -99,18 +92,7 @@ export function createOptions(inputs: PropertyBag): Docker.ContainerCreateOption
         (bindings[key] ??= []).push({ HostIp: p.ip ?? "0.0.0.0", HostPort: p.external === undefined ? "" : String(p.external) });
     }
     const { binds: bindList, volumesFrom } = binds((inputs.volumes as Volume[] | undefined) ?? []);
-    const mounts = ((inputs.mounts as Mount[] | undefined) ?? []).map(
-        (m): Docker.MountSettings => ({
-            Type: m.type as Docker.MountType,
-            Target: m.target,
-            Source: m.source ?? "",
-            ReadOnly: m.readOnly ?? false,
-            // The engine treats 0 as "not set" for both, so an absent option and 0 mean the same.
-            ...(m.tmpfsOptions === undefined
-                ? {}
-                : { TmpfsOptions: { SizeBytes: m.tmpfsOptions.sizeBytes ?? 0, Mode: m.tmpfsOptions.mode ?? 0 } }),
-        }),
-    );
+    const mounts = mountsToApi(inputs.mounts as Mount[] | undefined);
     const caps = inputs.capabilities as { adds?: string[]; drops?: string[] } | undefined;
     const memory = inputs.memory as number | undefined;
     const swap = inputs.memorySwap as number | undefined;

@@ -3,6 +3,7 @@ import { ResourceSpec } from "../common/properties";
 import { PropertyBag } from "../common/values";
 import { parseDuration } from "./duration";
 import { labelSpec } from "./labels";
+import { mountSpec } from "./mounts";
 
 export const containerSpec: ResourceSpec = {
     plugin: "docker stand-in",
@@ -26,15 +27,7 @@ export const containerSpec: ResourceSpec = {
         volumes: {
             list: { volumeName: "string", hostPath: "string", containerPath: "string", readOnly: "boolean", fromContainer: "string" },
         },
-        mounts: {
-            list: {
-                type: "string",
-                target: "string",
-                source: "string",
-                readOnly: "boolean",
-                tmpfsOptions: { object: { sizeBytes: "number", mode: "number" } },
-            },
-        },
+        mounts: mountSpec,
         tmpfs: "stringMap",
         ports: { list: { internal: "number", external: "number", ip: "string", protocol: "string" } },
         healthcheck: {

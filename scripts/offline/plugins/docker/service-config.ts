@@ -2,6 +2,7 @@ import Docker from "dockerode";
 import { PropertyBag } from "../common/values";
 import { parseDuration } from "./duration";
 import { labelsToMap } from "./labels";
+import { Mount, mountsToApi } from "./mounts";
 
 type Bag = PropertyBag | undefined;
 const ns = (d: unknown) => (typeof d === "string" ? parseDuration(d) : 0);
@@ -20,11 +21,6 @@ function updateConfig(u: Bag): Docker.UpdateConfig | undefined {
 
 function resources(r: Bag): { NanoCPUs: number; MemoryBytes: number } | undefined {
     return r === undefined ? undefined : { NanoCPUs: (r.nanoCpus as number | undefined) ?? 0, MemoryBytes: (r.memoryBytes as number | undefined) ?? 0 };
-}
-
-function tmpfs(t: Bag): { TmpfsOptions?: { SizeBytes: number; Mode: number } } {
-    // The engine treats 0 as "not set" for both, so an absent option and 0 mean the same.
-    return t === undefined ? {} : { TmpfsOptions: { SizeBytes: (t.sizeBytes as number | undefined) ?? 0, Mode: (t.mode as number | undefined) ?? 0 } };
 }
 
 /**
@@ -49,13 +45,7 @@ export function serviceSpecOf(inputs: PropertyBag): Docker.ServiceSpec {
                 Image: c.image as string,
                 Labels: labelsToMap(c.labels),
                 Env: Object.entries((c.env as Record<string, string> | undefined) ?? {}).map(([k, v]) => `${k}=${v}`),
-                Mounts: ((c.mounts as PropertyBag[] | undefined) ?? []).map((m) => ({
-                    Type: m.type as Docker.MountType,
-                    Target: m.target as string,
-                    Source: (m.source as string | undefined) ?? "",
-                    ReadOnly: (m.readOnly as boolean | undefined) ?? false,
-                    ...(tmpfs(m.tmpfsOptions as Bag)),
-                })),
+                Mounts: mountsToApi(c.mounts as Mount[] | undefined),
                 User: c.user as string | undefined,
                 ReadOnly: (c.readOnly as boolean | undefined) ?? false,
                 // API 1.41's names; upstream sends them only when the program lists some.

@@ -1,6 +1,7 @@
 import { ResourceSpec } from "../common/properties";
 import { isRecord, PropertyBag, UNKNOWN } from "../common/values";
 import { labelSpec } from "./labels";
+import { mountSpec } from "./mounts";
 
 const updateOrRollback = {
     object: { parallelism: "number", delay: "string", failureAction: "string", monitor: "string", maxFailureRatio: "string", order: "string" },
@@ -20,15 +21,7 @@ export const serviceSpec: ResourceSpec = {
                         image: "string",
                         env: "stringMap",
                         labels: labelSpec,
-                        mounts: {
-                            list: {
-                                type: "string",
-                                target: "string",
-                                source: "string",
-                                readOnly: "boolean",
-                                tmpfsOptions: { object: { sizeBytes: "number", mode: "number" } },
-                            },
-                        },
+                        mounts: mountSpec,
                         user: "string",
                         readOnly: "boolean",
                         capAdds: "stringList",
