@@ -20,19 +20,22 @@ export interface Invocation {
   forceTenant: boolean;
   /** purge: delete the volumes even with no backup of them. */
   withoutBackup: boolean;
+  /** preview, up: look at every tenant, not only those changed since they were applied. */
+  full: boolean;
 }
 
-const FLAGS = new Set(["--diff", "--json", "--markdown", "--show-secrets", "--yes", "--all", "--force-tenant", "--without-backup"]);
+const FLAGS = new Set(["--diff", "--json", "--markdown", "--show-secrets", "--yes", "--all", "--force-tenant", "--without-backup", "--full"]);
 
 export const USAGE = `usage: dormer <command> [--stack NAME]
 
 commands:
-  up                      create or update the stack's resources
-  preview [--diff] [--json | --markdown] [--summary-file FILE]
+  up [--full]             create or update the stack's resources
+  preview [--diff] [--json | --markdown] [--summary-file FILE] [--full]
                           show what up would change and check it against the policy pack (policy/);
                           --json: machine-readable changes; --markdown: the pull-request comment;
                           --summary-file: append the full review (e.g. $GITHUB_STEP_SUMMARY).
                           Exit 1 when a mandatory policy is violated.
+                          Both leave out tenants unchanged since they were applied; --full includes them.
   down                    destroy the stack's resources (tenant volumes are kept)
   refresh                 read the real state of every resource into the stack
   outputs [--show-secrets]
@@ -59,7 +62,7 @@ commands:
 --stack NAME defaults to "local".`;
 
 export function parseArgs(argv: string[]): Invocation {
-  const inv: Invocation = { command: "", stack: "local", positional: [], diff: false, json: false, markdown: false, showSecrets: false, yes: false, all: false, forceTenant: false, withoutBackup: false };
+  const inv: Invocation = { command: "", stack: "local", positional: [], diff: false, json: false, markdown: false, showSecrets: false, yes: false, all: false, forceTenant: false, withoutBackup: false, full: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--stack" || arg === "-s") {
@@ -85,6 +88,7 @@ export function parseArgs(argv: string[]): Invocation {
       if (arg === "--all") inv.all = true;
       if (arg === "--force-tenant") inv.forceTenant = true;
       if (arg === "--without-backup") inv.withoutBackup = true;
+      if (arg === "--full") inv.full = true;
     } else if (arg.startsWith("-")) {
       throw new Error(`unknown option ${arg}`);
     } else if (!inv.command) {

@@ -1,7 +1,11 @@
 import { OutputMap, Stack } from "@pulumi/pulumi/automation";
 import { repoRoot, stateDir } from "./paths";
 import { dormerProgram } from "../components/program";
-import { loadTenantsFile } from "../components/tenants-file";
+import { loadTenantsFile, ValidatedTenants } from "../components/tenants-file";
+import { tenantFingerprint } from "../components/fingerprint";
+import type { RunScope } from "../components/program";
+import { programDigest } from "./program-digest";
+import { chooseScope, Scope, StateResource } from "./run-scope";
 import { checkDisks } from "./disk-usage";
 import { openStack } from "./stack";
 import { namesOf, orchestratorOf, projectFile, stackConfig, subnetPoolOf, tenantSecretNamesOf, tenantsFileOf } from "./stack-config";
@@ -23,11 +27,35 @@ export const LOCAL_PASSPHRASE = "dormer-local-stack";
  * reading its own stack while the engine writes that stack's checkpoint can find it half written.
  */
 export async function openDormerStack(stackName: string, opts: { runsProgram: boolean }): Promise<Stack> {
+  return (await openStackAndProgram(stackName, opts)).stack;
+}
+
+/** What a preview or up asks of its scope: `--full`, and tenants it must declare whatever changed. */
+export interface ScopeRequest {
+  full: boolean;
+  forced?: string[];
+}
+
+/**
+ * The stack, for a preview or an up, with the tenants the run looks at chosen (cli/run-scope.ts): the
+ * engine must be given `exclude` as is, and the program then declares `scope.declared` only.
+ */
+export async function openScopedStack(stackName: string, request: ScopeRequest): Promise<{ stack: Stack; scope: Scope; exclude: string[] | undefined; tenants: number }> {
+  const opened = await openStackAndProgram(stackName, { runsProgram: true, request });
+  const scope = opened.scope!;
+  return { stack: opened.stack, scope, exclude: scope.kind === "partial" ? scope.exclude : undefined, tenants: opened.tenants };
+}
+
+async function openStackAndProgram(
+  stackName: string,
+  opts: { runsProgram: boolean; request?: ScopeRequest },
+): Promise<{ stack: Stack; scope?: Scope; tenants: number }> {
   const config = stackConfig(stackName);
   // An invalid tenants.yaml is refused before the engine, the plugins or any resource is touched. Commands
   // that never run the program (down, refresh, outputs) must still work with a broken file.
+  let file: ValidatedTenants | undefined;
   if (opts.runsProgram) {
-    const file = loadTenantsFile(tenantsFileOf(stackName));
+    file = loadTenantsFile(tenantsFileOf(stackName));
     const { orchestrator, swarmNode } = orchestratorOf(stackName);
     checkOrchestrator(file, orchestrator, swarmNode);
     subnetPoolOf(stackName).checkCapacity(file.tenants.length);
@@ -43,17 +71,41 @@ export async function openDormerStack(stackName: string, opts: { runsProgram: bo
   // The program reads this override so an offline machine builds FROM its own base without editing stacks/.
   if (base !== wantedBase) process.env.DORMER_BASE_IMAGE = base;
   let previousSubnets: Record<string, string> = {};
+  let programScope: RunScope | undefined;
   const stack = await openStack({
     stackName,
     projectName: projectFile().name,
-    program: dormerProgram({ previousSubnets: () => previousSubnets }),
+    program: dormerProgram({ previousSubnets: () => previousSubnets, scope: () => programScope }),
     workDir: repoRoot,
     stateDir,
     pulumiDir,
     passphrase: LOCAL_STACKS.has(stackName) ? LOCAL_PASSPHRASE : undefined,
   });
-  if (opts.runsProgram) previousSubnets = subnetsOf(await stack.outputs());
-  return stack;
+  if (!opts.runsProgram || !file) return { stack, tenants: 0 };
+  const outputs = await stack.outputs();
+  previousSubnets = subnetsOf(outputs);
+  if (!opts.request) return { stack, tenants: file.tenants.length };
+  const digest = programDigest(stackName, tenantsFileOf(stackName));
+  const previousKeys = keysOf(outputs);
+  const { deployment } = await stack.exportStack();
+  const last = (await stack.history(1))[0];
+  const scope = chooseScope({
+    resources: (deployment?.resources ?? []) as StateResource[],
+    pendingOperations: ((deployment?.pending_operations ?? []) as unknown[]).length,
+    lastOperation: last?.kind,
+    wanted: new Map(file.tenants.map((t) => [t.id, tenantFingerprint(digest, t, previousSubnets[t.id])])),
+    previousKeys,
+    forced: new Set(opts.request.forced ?? []),
+    full: opts.request.full,
+  });
+  programScope = { programDigest: digest, declared: scope.kind === "partial" ? scope.declared : undefined, previousTenantKeys: previousKeys };
+  return { stack, scope, tenants: file.tenants.length };
+}
+
+function keysOf(outputs: OutputMap): Record<string, string> {
+  const value = outputs.tenantKeys?.value as unknown;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === "string" && e[1] !== ""));
 }
 
 /** The stack alone, for its config: no plugins, base image or program run (`dormer secret set`). */

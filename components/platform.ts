@@ -20,12 +20,16 @@ import { checkSecretsSet } from "./tenant-secrets";
 import { checkHostnames } from "./hostnames";
 import { ValidatedTenants } from "./tenants-file";
 import { Tunnel } from "./tunnel";
+import { tenantFingerprint } from "./fingerprint";
+import type { RunScope } from "./program";
 
 export interface PlatformArgs {
   settings: PlatformSettings;
   tenants: ValidatedTenants;
   /** The stack's `tenantSubnets` from its last update: what keeps each tenant's subnet where it was. */
   previousSubnets?: pulumi.Input<Record<string, string>>;
+  /** From the dormer CLI: which tenants to declare, and what each one's fingerprint is made from. */
+  scope?: RunScope;
 }
 
 /** The whole platform of one stack: shared networks, Redis, supervisor, gateway, tunnel (prod), tenants. */
@@ -38,7 +42,10 @@ export class Platform extends pulumi.ComponentResource {
   readonly sessionKey: pulumi.Output<string>;
   readonly redisPassword: pulumi.Output<string>;
   readonly tenantKeys: pulumi.Output<Record<string, string>>;
-  /** Each tenant's component: a Tenant (a container) on docker stacks, a SwarmTenant (a service) on swarm. */
+  /**
+   * Each declared tenant's component: a Tenant (a container) on docker stacks, a SwarmTenant (a service) on
+   * swarm. Every tenant of the file unless the run's scope leaves the unchanged ones out.
+   */
   readonly tenants: Record<string, Tenant | SwarmTenant>;
   /** Tenant id -> the subnet of its network; the next update reads it back as `previousSubnets`. */
   readonly tenantSubnets: pulumi.Output<Record<string, string>>;
@@ -145,7 +152,9 @@ export class Platform extends pulumi.ComponentResource {
     const ids = args.tenants.tenants.map((t) => t.id);
     this.tenantSubnets = pulumi.output(args.previousSubnets ?? {}).apply((previous) => allocateSubnets(pool, ids, previous ?? {}));
     this.tenants = {};
+    const scope = args.scope;
     for (const spec of args.tenants.tenants) {
+      if (scope?.declared && !scope.declared.has(spec.id)) continue;
       const image = spec.image === undefined
         ? images.tenantApp
         : new docker.RemoteImage(`${spec.id}-image`, { name: spec.image, keepLocally: true }, child).imageId;
@@ -157,6 +166,7 @@ export class Platform extends pulumi.ComponentResource {
         secrets: settings.tenantSecrets.values.apply((all) => all[spec.id] ?? {}),
         accessAudiences: tunnel ? pulumi.all(Object.fromEntries(spec.hostnames.map((h) => [h, tunnel.hostnameAudiences[h]!]))) : {},
         ipam: this.tenantSubnets.apply((subnets) => ipam(subnets[spec.id]!)),
+        fingerprint: scope ? this.tenantSubnets.apply((subnets) => tenantFingerprint(scope.programDigest, spec, subnets[spec.id])) : undefined,
       };
       // The seam between orchestrators: everything above is shared, the tenant itself is the engine's.
       switch (settings.orchestrator) {
@@ -173,14 +183,18 @@ export class Platform extends pulumi.ComponentResource {
     this.publicUrl = tunnel?.publicUrl ?? settings.publicUrl;
     const origin = new URL(this.publicUrl);
     this.tenantUrls = Object.fromEntries(
-      Object.keys(this.tenants).map((id) => [id, `${origin.protocol}//${id}.${settings.tenantBaseDomain}${origin.port ? `:${origin.port}` : ""}`]),
+      args.tenants.tenants.map(({ id }) => [id, `${origin.protocol}//${id}.${settings.tenantBaseDomain}${origin.port ? `:${origin.port}` : ""}`]),
     );
     this.adminToken = adminToken.result;
     this.sessionKey = sessionKey.base64;
     this.redisPassword = redis.password;
-    this.tenantKeys = pulumi.secret(
-      pulumi.all(Object.fromEntries(Object.entries(this.tenants).map(([id, t]) => [id, t.accessKey]))),
-    );
+    // A tenant left out of this run keeps its key: the engine keeps its resources as they were.
+    const keyOf = (id: string): pulumi.Input<string> => {
+      const key = this.tenants[id]?.accessKey ?? scope?.previousTenantKeys[id];
+      if (key === undefined) throw new Error(`tenant ${id} is left out of this run, but the stack's last outputs hold no key of it`);
+      return key;
+    };
+    this.tenantKeys = pulumi.secret(pulumi.all(Object.fromEntries(args.tenants.tenants.map(({ id }) => [id, keyOf(id)]))));
     this.registerOutputs({ gatewayUrl: this.gatewayUrl, publicUrl: this.publicUrl, tenantUrls: this.tenantUrls, tenantKeys: this.tenantKeys, tenantSubnets: this.tenantSubnets });
   }
 }

@@ -8,6 +8,7 @@ import { TENANT_HEALTHCHECK } from "./tenant-health";
 import { declaredTenantLabels, tenantNames, tenantResourceLabels } from "./tenant-labels";
 import { TenantContainer, TenantKey, TenantNetwork, TenantVolume } from "./tenant-resources";
 import { TenantSpec } from "./tenants-file";
+import { appliedFingerprint } from "./fingerprint";
 
 export interface TenantArgs {
   /** Stack prefix of every Docker name, e.g. "dormer-local". */
@@ -21,6 +22,8 @@ export interface TenantArgs {
   secrets: pulumi.Output<Record<string, string>>;
   /** Prod: each of the tenant's own host names -> its Access application's audience; `{}` without a tunnel. */
   accessAudiences: pulumi.Input<Record<string, string>>;
+  /** Recorded in the outputs once every resource of the tenant is applied (components/fingerprint.ts). */
+  fingerprint?: pulumi.Output<string>;
   /** The network's explicit subnet and gateway, from the stack's pool (components/subnets.ts). */
   ipam: pulumi.Input<docker.types.input.NetworkIpamConfig[]>;
   /** The volume driver of tenants with limits.diskMb (runtime/volumes). */
@@ -135,6 +138,7 @@ export class Tenant extends pulumi.ComponentResource {
       networkName: this.networkName,
       volumeNames: this.volumeNames,
       accessKey: this.accessKey,
+      fingerprint: appliedFingerprint(args.fingerprint, [network, files, data, key, container]),
     });
   }
 }

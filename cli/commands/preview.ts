@@ -2,23 +2,27 @@ import * as fs from "fs";
 import { Invocation } from "../args";
 import { PlanCollector } from "../plan";
 import { planFindings, policyPackDir, policyRules, violationLines } from "../policy";
-import { openDormerStack } from "../project";
+import { openScopedStack } from "../project";
+import { Scope, scopeLine } from "../run-scope";
 import { changeLine, seconds } from "../report";
 import { renderComment } from "../review/comment";
 
 export async function preview(inv: Invocation): Promise<number> {
-  const stack = await openDormerStack(inv.stack, { runsProgram: true });
+  const { stack, scope, exclude, tenants } = await openScopedStack(inv.stack, { full: inv.full });
   const plan = new PlanCollector();
   const started = Date.now();
   let engineText = "";
   // With --json or --markdown, stdout carries only that document, so CI can use it as it is.
   const quietStdout = inv.json || inv.markdown;
+  const scoped = scopeLine(scope, tenants);
+  (quietStdout ? process.stderr : process.stdout).write(`${scoped}\n`);
   let failure: unknown;
   try {
     await stack.preview({
       diff: inv.diff,
       onEvent: plan.onEvent,
       policyPacks: [policyPackDir],
+      exclude,
       onOutput: (s) => {
         engineText += s;
         (quietStdout ? process.stderr : process.stdout).write(s);
@@ -40,11 +44,12 @@ export async function preview(inv: Invocation): Promise<number> {
       steps: plan.steps,
       rules: policyRules(),
       findings,
+      scope: scoped,
       fullOutput: inv.summaryFile ? "the job summary of this workflow run" : `the output of \`dormer preview --stack ${inv.stack} --markdown\``,
       limit,
     });
   if (inv.json) {
-    console.log(JSON.stringify({ stack: inv.stack, changeSummary: counts, steps: plan.steps, policy: findings }, null, 2));
+    console.log(JSON.stringify({ stack: inv.stack, changeSummary: counts, steps: plan.steps, policy: findings, scope: scopeJson(scope) }, null, 2));
   } else if (inv.markdown) {
     process.stdout.write(comment());
   } else {
@@ -56,4 +61,9 @@ export async function preview(inv: Invocation): Promise<number> {
   }
   for (const line of violations) console.error(line);
   return violations.length > 0 ? 1 : 0;
+}
+
+/** The scope in --json: which tenants the preview left out, unchanged, and why a full one was full. */
+function scopeJson(scope: Scope): Record<string, unknown> {
+  return scope.kind === "full" ? { full: true, reason: scope.reason } : { full: false, declared: [...scope.declared], unchanged: scope.unchanged, removed: scope.removed };
 }

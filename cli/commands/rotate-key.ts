@@ -21,7 +21,7 @@ export async function rotateKey(inv: Invocation): Promise<number> {
   if (!key) {
     throw new Error(`stack ${inv.stack} has no key for tenant "${tenant}": is it in tenants.yaml and applied (dormer up --stack ${inv.stack})?`);
   }
-  const code = await up({ ...inv, command: "up" }, `dormer rotate-key ${tenant}`, { replace: [key.urn] });
+  const code = await up({ ...inv, command: "up" }, `dormer rotate-key ${tenant}`, { replace: [key.urn], forced: [tenant] });
   if (code === 0) console.log(`tenant ${tenant} has a new key; the old one and its sessions no longer work`);
   return code;
 }

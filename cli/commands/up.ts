@@ -7,7 +7,8 @@ import { backupLine } from "./backup";
 import { PlanCollector } from "../plan";
 import { policyPackDir, violationLines } from "../policy";
 import { recordMessage } from "../applied-record";
-import { openDormerStack } from "../project";
+import { openScopedStack } from "../project";
+import { scopeLine } from "../run-scope";
 import { currentRecord } from "../record-source";
 import { changeLine, outputLines, seconds } from "../report";
 import { untilEngineStops } from "../engine-signals";
@@ -15,11 +16,14 @@ import { untilEngineStops } from "../engine-signals";
 export interface UpOptions {
   /** URNs the engine replaces even without a change (rotate-key: a tenant's key). */
   replace?: string[];
+  /** Tenants the up declares even when unchanged: those whose resources `replace` names. */
+  forced?: string[];
 }
 
 export async function up(inv: Invocation, note = "dormer up", opts: UpOptions = {}): Promise<number> {
   const message = recordMessage(currentRecord(inv.stack), note);
-  const stack = await openDormerStack(inv.stack, { runsProgram: true });
+  const { stack, scope, exclude, tenants } = await openScopedStack(inv.stack, { full: inv.full, forced: opts.forced });
+  console.log(scopeLine(scope, tenants));
   const started = Date.now();
   const kept = new Set(loadTenantsFile(tenantsFileOf(inv.stack)).tenants.map((t) => t.id));
   const removal = backupOnRemoveOf(inv.stack)
@@ -31,7 +35,7 @@ export async function up(inv: Invocation, note = "dormer up", opts: UpOptions = 
   let result;
   try {
     result = await untilEngineStops(({ signal, onOutput }) =>
-      stack.up({ message, onOutput, signal, onEvent: plan.onEvent, diff: inv.diff, policyPacks: [policyPackDir], replace: opts.replace }),
+      stack.up({ message, onOutput, signal, onEvent: plan.onEvent, diff: inv.diff, policyPacks: [policyPackDir], replace: opts.replace, exclude }),
     );
   } catch (err) {
     const violations = violationLines(plan.findings());

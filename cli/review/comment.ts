@@ -24,6 +24,8 @@ export interface CommentInput {
   fullOutput: string;
   /** Characters at most; tenant sections go first, last one first, never the counts or warnings. */
   limit?: number;
+  /** Which tenants the preview looked at (cli/run-scope.ts scopeLine), shown under the counts. */
+  scope?: string;
 }
 
 /** The hidden line a workflow looks for to update its own earlier comment instead of adding one. */
@@ -105,6 +107,7 @@ export function renderComment(input: CommentInput): string {
     `## dormer preview: stack \`${input.stack}\``,
     "",
     `**${changeLine(input.counts, true)}**`,
+    ...(input.scope ? ["", `<sub>${input.scope}</sub>`] : []),
     ...(violated ? ["", "> [!CAUTION]", "> A mandatory policy is violated: this change cannot be applied as it is (see **Policy** below)."] : []),
     ...(warnings.length > 0
       ? ["", "> [!WARNING]", "> **Replacements and deletions**", ...warnings.map((w) => `> - ${w}`)]

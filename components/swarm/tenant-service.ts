@@ -7,6 +7,7 @@ import { TENANT_HEALTHCHECK } from "../tenant-health";
 import { declaredTenantLabels, tenantNames, tenantResourceLabels } from "../tenant-labels";
 import { TenantKey, TenantNetwork, TenantService, TenantVolume } from "../tenant-resources";
 import { TenantSpec } from "../tenants-file";
+import { appliedFingerprint } from "../fingerprint";
 
 export interface SwarmTenantArgs {
   /** Stack prefix of every Docker name, e.g. "dormer-swarm-ci". */
@@ -20,6 +21,8 @@ export interface SwarmTenantArgs {
   secrets: pulumi.Output<Record<string, string>>;
   /** Prod: each of the tenant's own host names -> its Access application's audience; `{}` without a tunnel. */
   accessAudiences: pulumi.Input<Record<string, string>>;
+  /** Recorded in the outputs once every resource of the tenant is applied (components/fingerprint.ts). */
+  fingerprint?: pulumi.Output<string>;
   /** The overlay's explicit subnet and gateway, from the stack's pool (components/subnets.ts). */
   ipam: pulumi.Input<docker.types.input.NetworkIpamConfig[]>;
   /** The node tenants without a `node` of their own are placed on (dormer:swarmNode). */
@@ -114,6 +117,12 @@ export class SwarmTenant extends pulumi.ComponentResource {
     this.networkName = network.name;
     this.volumeNames = pulumi.all([files.name, data.name]);
     this.accessKey = key.result;
-    this.registerOutputs({ serviceName: this.serviceName, networkName: this.networkName, volumeNames: this.volumeNames, accessKey: this.accessKey });
+    this.registerOutputs({
+      serviceName: this.serviceName,
+      networkName: this.networkName,
+      volumeNames: this.volumeNames,
+      accessKey: this.accessKey,
+      fingerprint: appliedFingerprint(args.fingerprint, [network, files, data, key, service]),
+    });
   }
 }

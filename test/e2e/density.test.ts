@@ -18,6 +18,7 @@ const COUNT = 60;
 interface PreviewJson {
   changeSummary: Record<string, number>;
   steps: { op: string; urn: string }[];
+  scope: { full: boolean; reason?: string; declared?: string[]; unchanged?: string[]; removed?: string[] };
 }
 
 const networkOf = (id: string) => `${PREFIX}-tenant-${id}-net`;
@@ -103,9 +104,13 @@ describe(`e2e: ${COUNT} tenants on one stock daemon (ci stack)`, function () {
     assert.match(reached, /^(ENETUNREACH|EHOSTUNREACH|ECONNREFUSED|ETIMEDOUT)$/);
   });
 
-  it("a second preview shows no changes", async () => {
-    const plan = JSON.parse((await dormerOk(["preview", "--stack", STACK, "--json"], env)).stdout) as PreviewJson;
-    assert.deepEqual(pendingChanges(plan.changeSummary), {});
+  it("a second preview shows no changes, looking at every tenant or leaving out the unchanged", async () => {
+    const full = JSON.parse((await dormerOk(["preview", "--stack", STACK, "--json", "--full"], env)).stdout) as PreviewJson;
+    assert.deepEqual(pendingChanges(full.changeSummary), {});
+    assert.equal(full.scope.full, true);
+    const scoped = JSON.parse((await dormerOk(["preview", "--stack", STACK, "--json"], env)).stdout) as PreviewJson;
+    assert.deepEqual(pendingChanges(scoped.changeSummary), {});
+    assert.deepEqual(scoped.scope, { full: false, declared: [], unchanged: file.tenants.map((t) => t.id), removed: [] });
   });
 
   it("one tenant changed, one added, one removed and the file reordered touch those three only", async () => {
@@ -120,18 +125,34 @@ describe(`e2e: ${COUNT} tenants on one stock daemon (ci stack)`, function () {
       ].reverse(),
     };
     fs.writeFileSync(tenantsFile, toYaml(edited));
-    const started = Date.now();
-    const plan = JSON.parse((await dormerOk(["preview", "--stack", STACK, "--json"], env)).stdout) as PreviewJson;
-    console.log(`      (preview of the change among ${COUNT}: ${((Date.now() - started) / 1000).toFixed(0)} s)`);
-    const touched = new Set<string>();
-    for (const step of plan.steps) {
-      const tenant = /dormer:index:Tenant::(\w[\w-]*)/.exec(step.urn)?.[1] ?? /::([\w-]+?)(-net|-files|-data|-key)?$/.exec(step.urn)?.[1];
-      assert.ok(step.urn.includes("dormer:index:Tenant") && [changed, removed, added].includes(tenant ?? ""), `only the three tenants change, not ${step.op} ${step.urn}`);
-      touched.add(tenant!);
-    }
-    assert.deepEqual([...touched].sort(), [added, changed, removed].sort());
+    const touchedBy = async (args: string[]): Promise<PreviewJson> => {
+      const started = Date.now();
+      const plan = JSON.parse((await dormerOk(["preview", "--stack", STACK, "--json", ...args], env)).stdout) as PreviewJson;
+      console.log(`      (preview ${args.join(" ")} of the change among ${COUNT}: ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+      const touched = new Set<string>();
+      for (const step of plan.steps) {
+        const tenant = /dormer:index:Tenant::(\w[\w-]*)/.exec(step.urn)?.[1] ?? /::([\w-]+?)(-net|-files|-data|-key)?$/.exec(step.urn)?.[1];
+        assert.ok(step.urn.includes("dormer:index:Tenant") && [changed, removed, added].includes(tenant ?? ""), `only the three tenants change, not ${step.op} ${step.urn}`);
+        touched.add(tenant!);
+      }
+      assert.deepEqual([...touched].sort(), [added, changed, removed].sort());
+      return plan;
+    };
+    // Every tenant looked at: the other 58 declare exactly what they did, reordered or not.
+    await touchedBy(["--full"]);
+    // The 58 left out, unchanged: the same plan.
+    const scoped = await touchedBy([]);
+    assert.deepEqual([...(scoped.scope.declared ?? [])].sort(), [added, changed].sort());
+    assert.equal(scoped.scope.unchanged?.length, COUNT - 2);
+    assert.deepEqual(scoped.scope.removed, [removed]);
 
     await dormerOk(["up", "--stack", STACK], env);
+    // The keys of the tenants the up left out are still the stack's outputs.
+    const after = (JSON.parse((await dormerOk(["outputs", "--stack", STACK, "--json", "--show-secrets"], env)).stdout) as { tenantKeys: Record<string, string> }).tenantKeys;
+    for (const { id } of edited.tenants) if (id !== added) assert.equal(after[id], keys[id], `${id} keeps its key in the outputs`);
+    assert.ok(!(removed in after) && typeof after[added] === "string" && after[added]!.length > 0);
+    const again = JSON.parse((await dormerOk(["preview", "--stack", STACK, "--json", "--full"], env)).stdout) as PreviewJson;
+    assert.deepEqual(pendingChanges(again.changeSummary), {}, "a full preview after the scoped up finds nothing left to do");
     for (const [id, subnet] of subnets) {
       if (id !== removed) assert.equal(await subnetOf(networkOf(id)), subnet, `${id} keeps its subnet`);
     }
