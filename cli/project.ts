@@ -34,6 +34,8 @@ export async function openDormerStack(stackName: string, opts: { runsProgram: bo
 export interface ScopeRequest {
   full: boolean;
   forced?: string[];
+  /** One batch of a large up: exactly these tenants (cli/run-scope.ts, `only`). */
+  only?: string[];
 }
 
 /**
@@ -97,8 +99,11 @@ async function openStackAndProgram(
     previousKeys,
     forced: new Set(opts.request.forced ?? []),
     full: opts.request.full,
+    only: opts.request.only ? new Set(opts.request.only) : undefined,
   });
-  programScope = { programDigest: digest, declared: scope.kind === "partial" ? scope.declared : undefined, previousTenantKeys: previousKeys };
+  programScope = scope.kind === "partial"
+    ? { programDigest: digest, declared: scope.declared, deferred: new Set(scope.deferred), previousTenantKeys: previousKeys }
+    : { programDigest: digest, previousTenantKeys: previousKeys };
   return { stack, scope, tenants: file.tenants.length };
 }
 

@@ -28,6 +28,11 @@ export interface ScopeInput {
   forced: ReadonlySet<string>;
   /** `--full`: every tenant, always. */
   full: boolean;
+  /**
+   * A batch of a large up (cli/commands/up.ts): declare exactly these tenants and leave every other one as it
+   * is, changed or not; those not created yet wait for their batch.
+   */
+  only?: ReadonlySet<string>;
 }
 
 export type Scope =
@@ -40,6 +45,8 @@ export type Scope =
       unchanged: string[];
       /** Tenants of the state no longer in the file: the run removes them, as a full one would. */
       removed: string[];
+      /** A batch's tenants of the file that do not exist yet and are not in the batch: left for a later one. */
+      deferred: string[];
       /** Every resource URN of the unchanged tenants. */
       exclude: string[];
     };
@@ -59,10 +66,10 @@ function nameOf(urn: string): string {
 }
 
 export function chooseScope(input: ScopeInput): Scope {
-  if (input.full) return { kind: "full", reason: "--full" };
-  if (input.resources.length === 0) return { kind: "full", reason: "the stack has no resources yet" };
-  if (input.pendingOperations > 0) return { kind: "full", reason: `the last run left ${input.pendingOperations} operation(s) unfinished` };
-  if (input.lastOperation !== undefined && input.lastOperation !== "update") {
+  if (input.only === undefined && input.full) return { kind: "full", reason: "--full" };
+  if (input.only === undefined && input.resources.length === 0) return { kind: "full", reason: "the stack has no resources yet" };
+  if (input.only === undefined && input.pendingOperations > 0) return { kind: "full", reason: `the last run left ${input.pendingOperations} operation(s) unfinished` };
+  if (input.only === undefined && input.lastOperation !== undefined && input.lastOperation !== "update") {
     return { kind: "full", reason: `the stack's last operation was a ${input.lastOperation}, which may have changed what it records` };
   }
   const byUrn = new Map(input.resources.map((r) => [r.urn, r]));
@@ -82,9 +89,17 @@ export function chooseScope(input: ScopeInput): Scope {
 
   const unchanged: string[] = [];
   const exclude: string[] = [];
+  const deferred: string[] = [];
+  const { only } = input;
   for (const [id, fingerprint] of input.wanted) {
     const component = components.get(id);
-    if (!component || component.outputs?.fingerprint !== fingerprint || input.forced.has(id)) continue;
+    if (only?.has(id) || input.forced.has(id)) continue;
+    if (!component) {
+      if (only) deferred.push(id);
+      continue;
+    }
+    if (!only && component.outputs?.fingerprint !== fingerprint) continue;
+    // Left out, it keeps its key in the outputs only if the last outputs have it; else it is declared.
     if (input.previousKeys[id] === undefined) continue;
     unchanged.push(id);
     const stack = [component];
@@ -96,13 +111,14 @@ export function chooseScope(input: ScopeInput): Scope {
     const own = ownImages.get(`${id}-image`);
     if (own) exclude.push(own.urn);
   }
-  if (unchanged.length === 0) return { kind: "full", reason: "no tenant is recorded as applied unchanged" };
+  if (!only && unchanged.length === 0) return { kind: "full", reason: "no tenant is recorded as applied unchanged" };
   const bytes = exclude.reduce((sum, urn) => sum + urn.length + 12, 0);
-  if (bytes > MAX_EXCLUDE_BYTES) return { kind: "full", reason: `${unchanged.length} unchanged tenants are too many to exclude on one command line` };
+  if (bytes > MAX_EXCLUDE_BYTES) return { kind: "full", reason: `the ${unchanged.length} tenants left out are too many to exclude on one command line` };
   const left = new Set(unchanged);
-  const declared = new Set([...input.wanted.keys()].filter((id) => !left.has(id)));
+  const waiting = new Set(deferred);
+  const declared = new Set([...input.wanted.keys()].filter((id) => !left.has(id) && !waiting.has(id)));
   const removed = [...components.keys()].filter((id) => !input.wanted.has(id));
-  return { kind: "partial", declared, unchanged, removed, exclude };
+  return { kind: "partial", declared, unchanged, removed, deferred, exclude };
 }
 
 /** One line for the operator: what this run looks at, and how to make it look at everything. */

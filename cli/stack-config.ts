@@ -88,3 +88,15 @@ export function backupOnRemoveOf(stackName: string): boolean {
   if (value === false || value === "false") return false;
   throw new Error(`dormer:backupOnRemove must be true or false, not ${JSON.stringify(value)}`);
 }
+
+/**
+ * The most tenants one engine run of an up declares (dormer:upBatchTenants, default 200): an up of more
+ * runs the engine once per batch, so the CLI and the engine hold one batch's resources, not the stack's.
+ */
+export function upBatchOf(stackName: string): number {
+  const value = stackConfig(stackName)[`${projectFile().name}:upBatchTenants`];
+  if (value === undefined) return 200;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`dormer:upBatchTenants must be a whole number of tenants, at least 1, not ${JSON.stringify(value)}`);
+  return n;
+}

@@ -182,8 +182,10 @@ export class Platform extends pulumi.ComponentResource {
     this.gatewayUrl = `http://127.0.0.1:${settings.gatewayPort}`;
     this.publicUrl = tunnel?.publicUrl ?? settings.publicUrl;
     const origin = new URL(this.publicUrl);
+    // A tenant a later batch of this up creates is in no output yet: it does not exist.
+    const present = args.tenants.tenants.filter(({ id }) => !scope?.deferred?.has(id));
     this.tenantUrls = Object.fromEntries(
-      args.tenants.tenants.map(({ id }) => [id, `${origin.protocol}//${id}.${settings.tenantBaseDomain}${origin.port ? `:${origin.port}` : ""}`]),
+      present.map(({ id }) => [id, `${origin.protocol}//${id}.${settings.tenantBaseDomain}${origin.port ? `:${origin.port}` : ""}`]),
     );
     this.adminToken = adminToken.result;
     this.sessionKey = sessionKey.base64;
@@ -194,7 +196,7 @@ export class Platform extends pulumi.ComponentResource {
       if (key === undefined) throw new Error(`tenant ${id} is left out of this run, but the stack's last outputs hold no key of it`);
       return key;
     };
-    this.tenantKeys = pulumi.secret(pulumi.all(Object.fromEntries(args.tenants.tenants.map(({ id }) => [id, keyOf(id)]))));
+    this.tenantKeys = pulumi.secret(pulumi.all(Object.fromEntries(present.map(({ id }) => [id, keyOf(id)]))));
     this.registerOutputs({ gatewayUrl: this.gatewayUrl, publicUrl: this.publicUrl, tenantUrls: this.tenantUrls, tenantKeys: this.tenantKeys, tenantSubnets: this.tenantSubnets });
   }
 }

@@ -20,6 +20,8 @@ export interface RunScope {
   programDigest: string;
   /** Undefined: all of them. */
   declared?: ReadonlySet<string>;
+  /** Tenants of the file not created yet and left for a later batch of the same up: in no output yet. */
+  deferred?: ReadonlySet<string>;
   /** The stack's last tenantKeys output, for the tenants not declared. */
   previousTenantKeys: Record<string, string>;
 }
@@ -33,7 +35,7 @@ export function dormerProgram(history: StackHistory): () => Promise<Record<strin
     return {
       gatewayUrl: platform.gatewayUrl,
       publicUrl: platform.publicUrl,
-      tenants: tenants.tenants.map((t) => t.id),
+      tenants: Object.keys(platform.tenantUrls),
       tenantUrls: platform.tenantUrls,
       adminToken: platform.adminToken,
       sessionKey: platform.sessionKey,

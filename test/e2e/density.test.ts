@@ -64,8 +64,11 @@ describe(`e2e: ${COUNT} tenants on one stock daemon (ci stack)`, function () {
   before(async () => {
     fs.writeFileSync(tenantsFile, toYaml(file));
     const started = Date.now();
-    await dormerOk(["up", "--stack", STACK], env);
+    const { stdout } = await dormerOk(["up", "--stack", STACK], env);
     console.log(`      (up of ${COUNT} tenants from empty: ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    // The ci stack's upBatchTenants (25): three engine runs, and all of it applied (the tests below).
+    assert.match(stdout, /batch 3 of 3: 10 tenants \(t0051 … t0060\)/);
+    assert.doesNotMatch(stdout, /batch 4/);
     keys = (JSON.parse((await dormerOk(["outputs", "--stack", STACK, "--json", "--show-secrets"], env)).stdout) as { tenantKeys: Record<string, string> }).tenantKeys;
   });
 

@@ -94,3 +94,25 @@ describe("unit: which tenants a preview or up looks at (cli/run-scope.ts)", () =
     assert.match(scope.kind === "full" ? scope.reason : "", /too many/);
   });
 });
+
+describe("unit: one batch of a large up (cli/run-scope.ts, only)", () => {
+  it("on an empty stack declares the batch and leaves the rest for later batches", () => {
+    const scope = chooseScope(input({ resources: [], wanted: { a: "1", b: "2", c: "3" }, only: new Set(["a", "b"]) }));
+    assert.ok(scope.kind === "partial");
+    if (scope.kind !== "partial") return;
+    assert.deepEqual([...scope.declared], ["a", "b"]);
+    assert.deepEqual(scope.deferred, ["c"]);
+    assert.deepEqual(scope.exclude, []);
+  });
+
+  it("excludes every existing tenant outside the batch, changed or not, and declares nothing else", () => {
+    const resources = [...shared, ...tenant("a", "old"), ...tenant("b", "same"), ...tenant("c", "old")];
+    const scope = chooseScope(input({ resources, wanted: { a: "new", b: "same", c: "new", d: "4" }, only: new Set(["a"]), lastOperation: "refresh" }));
+    assert.ok(scope.kind === "partial");
+    if (scope.kind !== "partial") return;
+    assert.deepEqual([...scope.declared], ["a"]);
+    assert.deepEqual(scope.unchanged.sort(), ["b", "c"]);
+    assert.deepEqual(scope.deferred, ["d"]);
+    assert.ok(scope.exclude.every((urn) => /::[bc](-net|-files|-data|-key)?$/.test(urn)) && scope.exclude.length === 12);
+  });
+});
