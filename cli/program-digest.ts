@@ -5,10 +5,11 @@ import { repoRoot } from "./paths";
 
 /**
  * Everything of this checkout that decides how tenants.yaml becomes resources: the program, the runtime and
- * images it builds, the policy pack, the CLI, the offline stand-ins, the packages' lock file. Tests and docs
- * do not; nor do tenants files, whose entries are hashed one tenant at a time (components/fingerprint.ts).
+ * images it builds, the policy pack, the CLI, the scripts that install the engine and the offline stand-ins,
+ * the packages' lock file. Tests and docs do not; nor do tenants files, whose entries are hashed one tenant
+ * at a time (components/fingerprint.ts).
  */
-const PROGRAM_PATHS = ["index.ts", "Pulumi.yaml", "package.json", "package-lock.json", "tsconfig.json", "components", "runtime", "policy", "cli", "scripts/offline"];
+const PROGRAM_PATHS = ["index.ts", "Pulumi.yaml", "package.json", "package-lock.json", "tsconfig.json", "components", "runtime", "policy", "cli", "scripts"];
 
 /** Settings the program reads from the environment (components/settings.ts) as well as from config; DORMER_TENANTS_FILE
  * only picks the file, whose tenants are fingerprinted one by one. */
