@@ -20,6 +20,7 @@ import { checkSecretsSet } from "./tenant-secrets";
 import { checkHostnames } from "./hostnames";
 import { ValidatedTenants } from "./tenants-file";
 import { Tunnel } from "./tunnel";
+import { Origins } from "../runtime/http/origins";
 import { tenantFingerprint } from "./fingerprint";
 import type { RunScope } from "./program";
 
@@ -38,6 +39,8 @@ export class Platform extends pulumi.ComponentResource {
   readonly publicUrl: string;
   /** Each tenant's own origin, where its people use it (sign-in starts at publicUrl). */
   readonly tenantUrls: Record<string, string>;
+  /** Tenants with extra ports (tenants.yaml `ports`): port -> the origin it is reached on, `<id>--<port>.<base>`. */
+  readonly tenantPortUrls: Record<string, Record<string, string>>;
   readonly adminToken: pulumi.Output<string>;
   readonly sessionKey: pulumi.Output<string>;
   readonly redisPassword: pulumi.Output<string>;
@@ -181,11 +184,15 @@ export class Platform extends pulumi.ComponentResource {
 
     this.gatewayUrl = `http://127.0.0.1:${settings.gatewayPort}`;
     this.publicUrl = tunnel?.publicUrl ?? settings.publicUrl;
-    const origin = new URL(this.publicUrl);
+    // The runtime's own naming of origins, so the URLs printed are the ones it serves.
+    const origins = new Origins(this.publicUrl, settings.tenantBaseDomain);
     // A tenant a later batch of this up creates is in no output yet: it does not exist.
     const present = args.tenants.tenants.filter(({ id }) => !scope?.deferred?.has(id));
-    this.tenantUrls = Object.fromEntries(
-      present.map(({ id }) => [id, `${origin.protocol}//${id}.${settings.tenantBaseDomain}${origin.port ? `:${origin.port}` : ""}`]),
+    this.tenantUrls = Object.fromEntries(present.map(({ id }) => [id, origins.tenantOrigin(id)]));
+    this.tenantPortUrls = Object.fromEntries(
+      present
+        .filter(({ ports }) => ports.length > 0)
+        .map(({ id, ports }) => [id, Object.fromEntries(ports.map((port) => [String(port), origins.hostOrigin(origins.portHost(id, port))]))]),
     );
     this.adminToken = adminToken.result;
     this.sessionKey = sessionKey.base64;
@@ -197,6 +204,6 @@ export class Platform extends pulumi.ComponentResource {
       return key;
     };
     this.tenantKeys = pulumi.secret(pulumi.all(Object.fromEntries(present.map(({ id }) => [id, keyOf(id)]))));
-    this.registerOutputs({ gatewayUrl: this.gatewayUrl, publicUrl: this.publicUrl, tenantUrls: this.tenantUrls, tenantKeys: this.tenantKeys, tenantSubnets: this.tenantSubnets });
+    this.registerOutputs({ gatewayUrl: this.gatewayUrl, publicUrl: this.publicUrl, tenantUrls: this.tenantUrls, tenantPortUrls: this.tenantPortUrls, tenantKeys: this.tenantKeys, tenantSubnets: this.tenantSubnets });
   }
 }

@@ -37,6 +37,7 @@ export function dormerProgram(history: StackHistory): () => Promise<Record<strin
       publicUrl: platform.publicUrl,
       tenants: Object.keys(platform.tenantUrls),
       tenantUrls: platform.tenantUrls,
+      tenantPortUrls: platform.tenantPortUrls,
       adminToken: platform.adminToken,
       sessionKey: platform.sessionKey,
       redisPassword: platform.redisPassword,

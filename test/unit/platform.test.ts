@@ -7,6 +7,7 @@ import { Platform } from "../../components/platform";
 import { PlatformSettings } from "../../components/settings";
 import { subnetPoolFrom } from "../../components/subnets";
 import { loadTenantsFile, ValidatedTenants } from "../../components/tenants-file";
+import type { RunScope } from "../../components/program";
 
 interface Declared {
   type: string;
@@ -19,6 +20,16 @@ interface Declared {
 
 /** Builds the platform under Pulumi's mocks and returns every resource it declared, with its options. */
 async function declare(stack: string, extra: Partial<PlatformSettings> = {}, edit?: (t: ValidatedTenants) => void): Promise<Declared[]> {
+  return (await build(stack, extra, edit)).declared;
+}
+
+/** The same, with the Platform itself, for a run of the given scope (cli/run-scope.ts). */
+async function build(
+  stack: string,
+  extra: Partial<PlatformSettings> = {},
+  edit?: (t: ValidatedTenants) => void,
+  scope?: RunScope,
+): Promise<{ declared: Declared[]; platform: Platform }> {
   const declared: Declared[] = [];
   const retained = new Set<string>();
   const secretOutputs = new Map<string, string[]>();
@@ -62,7 +73,7 @@ async function declare(stack: string, extra: Partial<PlatformSettings> = {}, edi
   };
   const tenants = loadTenantsFile(path.resolve(__dirname, "../../tenants.yaml"));
   edit?.(tenants);
-  const platform = new Platform("dormer", { settings, tenants }, {
+  const platform = new Platform("dormer", { settings, tenants, scope }, {
     transformations: [
       (args) => {
         if (args.opts.retainOnDelete) retained.add(args.name);
@@ -75,8 +86,14 @@ async function declare(stack: string, extra: Partial<PlatformSettings> = {}, edi
   });
   await new Promise<void>((resolve) => platform.tenantKeys.apply(() => resolve()));
   await new Promise((resolve) => setTimeout(resolve, 100));
-  return declared.map((d) => ({ ...d, retainOnDelete: retained.has(d.name), additionalSecretOutputs: secretOutputs.get(d.name) ?? [], ignoreChanges: ignored.get(d.name) ?? [] }));
+  return {
+    declared: declared.map((d) => ({ ...d, retainOnDelete: retained.has(d.name), additionalSecretOutputs: secretOutputs.get(d.name) ?? [], ignoreChanges: ignored.get(d.name) ?? [] })),
+    platform,
+  };
 }
+
+/** An Output's value under the mocks. */
+const valueOf = <T>(output: pulumi.Output<T>): Promise<T> => new Promise((resolve) => output.apply((v) => resolve(v)));
 
 /** Inputs that hold a secret arrive wrapped in the engine's secret envelope; the shape tests look inside. */
 const unwrap = (value: any): any =>
@@ -721,5 +738,32 @@ describe("unit: the platform's shape under mocks", function () {
       assert.equal(find(all, "docker:index/remoteImage:RemoteImage", "tunnel-cloudflared-image").inputs.name, "cloudflare/cloudflared:2024.12.2");
       assert.equal(find(all, "docker:index/container:Container", "tunnel-cloudflared").inputs.image, "sha256:tunnel-cloudflared-image");
     });
+  });
+});
+
+describe("unit: a run that leaves tenants out (components/platform.ts with a RunScope)", () => {
+  const previousTenantKeys = { acme: "acme-key-before", globex: "globex-key-before", initech: "initech-key-before" };
+
+  it("declares only the tenants in scope and keeps the others' keys from the last outputs", async () => {
+    const { declared, platform } = await build("local", {}, undefined, { programDigest: "d", declared: new Set(["globex"]), previousTenantKeys });
+    const tenantContainers = declared.filter((d) => d.type === "docker:index/container:Container" && d.name.match(/^(acme|globex|initech)$/));
+    assert.deepEqual(tenantContainers.map((d) => d.name), ["globex"]);
+    assert.ok(declared.some((d) => d.name === "gateway") && declared.some((d) => d.name === "supervisor-1"), "the shared resources are always declared");
+    const keys = await valueOf(platform.tenantKeys);
+    assert.equal(keys.acme, "acme-key-before");
+    assert.equal(keys.initech, "initech-key-before");
+    assert.equal(keys.globex, "secret-globex-key", "the declared tenant's key is its key resource's");
+    assert.deepEqual(Object.keys(platform.tenantUrls), ["acme", "globex", "initech"]);
+  });
+
+  it("leaves a later batch's new tenant out of every output", async () => {
+    const { platform } = await build("local", {}, undefined, { programDigest: "d", declared: new Set(["acme"]), deferred: new Set(["initech"]), previousTenantKeys });
+    assert.deepEqual(Object.keys(await valueOf(platform.tenantKeys)).sort(), ["acme", "globex"]);
+    assert.deepEqual(Object.keys(platform.tenantUrls), ["acme", "globex"]);
+  });
+
+  it("gives each extra port its own origin in the outputs", async () => {
+    const { platform } = await build("local");
+    assert.deepEqual(platform.tenantPortUrls, { acme: { "9090": "http://acme--9090.localhost:8088" } });
   });
 });
