@@ -11,8 +11,10 @@ import { repoRoot } from "./paths";
  */
 const PROGRAM_PATHS = ["index.ts", "Pulumi.yaml", "package.json", "package-lock.json", "tsconfig.json", "components", "runtime", "policy", "cli", "scripts"];
 
-/** Settings the program reads from the environment (components/settings.ts) as well as from config; DORMER_TENANTS_FILE
- * only picks the file, whose tenants are fingerprinted one by one. */
+/**
+ * Settings the program reads from the environment (components/settings.ts) as well as from config.
+ * DORMER_TENANTS_FILE is not one: it only picks the file, whose tenants are fingerprinted one by one.
+ */
 const PROGRAM_ENV = ["DORMER_BASE_IMAGE", "DOCKER_HOST"];
 
 function filesUnder(rel: string, out: string[]): void {
