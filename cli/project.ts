@@ -38,20 +38,33 @@ export interface ScopeRequest {
   only?: string[];
 }
 
+/** A scope and the exclusions that go with it, handed to the engine as they are. */
+export interface ChosenScope {
+  scope: Scope;
+  exclude: string[] | undefined;
+}
+
 /**
  * The stack, for a preview or an up, with the tenants the run looks at chosen (cli/run-scope.ts): the
- * engine must be given `exclude` as is, and the program then declares `scope.declared` only.
+ * engine must be given `exclude` as is, and the program then declares `scope.declared` only. `rescope`
+ * chooses again on the same stack, from its state as the last engine run left it (the next batch of an up).
  */
-export async function openScopedStack(stackName: string, request: ScopeRequest): Promise<{ stack: Stack; scope: Scope; exclude: string[] | undefined; tenants: number }> {
-  const opened = await openStackAndProgram(stackName, { runsProgram: true, request });
-  const scope = opened.scope!;
-  return { stack: opened.stack, scope, exclude: scope.kind === "partial" ? scope.exclude : undefined, tenants: opened.tenants };
+export async function openScopedStack(
+  stackName: string,
+  request: ScopeRequest,
+): Promise<ChosenScope & { stack: Stack; tenantIds: string[]; rescope(request: ScopeRequest): Promise<ChosenScope> }> {
+  const opened = await openStackAndProgram(stackName, { runsProgram: true });
+  const rescope = async (r: ScopeRequest): Promise<ChosenScope> => {
+    const scope = await opened.scopeFor!(r);
+    return { scope, exclude: scope.kind === "partial" ? scope.exclude : undefined };
+  };
+  return { stack: opened.stack, tenantIds: opened.tenantIds, ...(await rescope(request)), rescope };
 }
 
 async function openStackAndProgram(
   stackName: string,
-  opts: { runsProgram: boolean; request?: ScopeRequest },
-): Promise<{ stack: Stack; scope?: Scope; tenants: number }> {
+  opts: { runsProgram: boolean },
+): Promise<{ stack: Stack; tenantIds: string[]; scopeFor?: (request: ScopeRequest) => Promise<Scope> }> {
   const config = stackConfig(stackName);
   // An invalid tenants.yaml is refused before the engine, the plugins or any resource is touched. Commands
   // that never run the program (down, refresh, outputs) must still work with a broken file.
@@ -83,28 +96,36 @@ async function openStackAndProgram(
     pulumiDir,
     passphrase: LOCAL_STACKS.has(stackName) ? LOCAL_PASSPHRASE : undefined,
   });
-  if (!opts.runsProgram || !file) return { stack, tenants: 0 };
-  const outputs = await stack.outputs();
-  previousSubnets = subnetsOf(outputs);
-  if (!opts.request) return { stack, tenants: file.tenants.length };
+  if (!opts.runsProgram || !file) return { stack, tenantIds: [] };
+  let unread: OutputMap | undefined = await stack.outputs();
+  previousSubnets = subnetsOf(unread);
+  const tenants = file.tenants;
   const digest = programDigest(stackName, tenantsFileOf(stackName));
-  const previousKeys = keysOf(outputs);
-  const { deployment } = await stack.exportStack();
-  const last = (await stack.history(1))[0];
-  const scope = chooseScope({
-    resources: (deployment?.resources ?? []) as StateResource[],
-    pendingOperations: ((deployment?.pending_operations ?? []) as unknown[]).length,
-    lastOperation: last?.kind,
-    wanted: new Map(file.tenants.map((t) => [t.id, tenantFingerprint(digest, t, previousSubnets[t.id])])),
-    previousKeys,
-    forced: new Set(opts.request.forced ?? []),
-    full: opts.request.full,
-    only: opts.request.only ? new Set(opts.request.only) : undefined,
-  });
-  programScope = scope.kind === "partial"
-    ? { programDigest: digest, declared: scope.declared, deferred: new Set(scope.deferred), previousTenantKeys: previousKeys }
-    : { programDigest: digest, previousTenantKeys: previousKeys };
-  return { stack, scope, tenants: file.tenants.length };
+  // The state as the last engine run left it: the outputs just read for the first scope, read again for
+  // each one after (an engine run came between).
+  const scopeFor = async (request: ScopeRequest): Promise<Scope> => {
+    const outputs = unread ?? (await stack.outputs());
+    unread = undefined;
+    previousSubnets = subnetsOf(outputs);
+    const previousKeys = keysOf(outputs);
+    const { deployment } = await stack.exportStack();
+    const last = (await stack.history(1))[0];
+    const scope = chooseScope({
+      resources: (deployment?.resources ?? []) as StateResource[],
+      pendingOperations: ((deployment?.pending_operations ?? []) as unknown[]).length,
+      lastOperation: last?.kind,
+      wanted: new Map(tenants.map((t) => [t.id, tenantFingerprint(digest, t, previousSubnets[t.id])])),
+      previousKeys,
+      forced: new Set(request.forced ?? []),
+      full: request.full,
+      only: request.only ? new Set(request.only) : undefined,
+    });
+    programScope = scope.kind === "partial"
+      ? { programDigest: digest, declared: scope.declared, deferred: new Set(scope.deferred), previousTenantKeys: previousKeys }
+      : { programDigest: digest, previousTenantKeys: previousKeys };
+    return scope;
+  };
+  return { stack, tenantIds: tenants.map((t) => t.id), scopeFor };
 }
 
 function keysOf(outputs: OutputMap): Record<string, string> {

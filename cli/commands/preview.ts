@@ -8,13 +8,13 @@ import { changeLine, seconds } from "../report";
 import { renderComment } from "../review/comment";
 
 export async function preview(inv: Invocation): Promise<number> {
-  const { stack, scope, exclude, tenants } = await openScopedStack(inv.stack, { full: inv.full });
+  const { stack, scope, exclude, tenantIds } = await openScopedStack(inv.stack, { full: inv.full });
   const plan = new PlanCollector();
   const started = Date.now();
   let engineText = "";
   // With --json or --markdown, stdout carries only that document, so CI can use it as it is.
   const quietStdout = inv.json || inv.markdown;
-  const scoped = scopeLine(scope, tenants);
+  const scoped = scopeLine(scope, tenantIds.length);
   (quietStdout ? process.stderr : process.stdout).write(`${scoped}\n`);
   let failure: unknown;
   try {

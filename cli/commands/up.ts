@@ -1,8 +1,7 @@
 import { Invocation } from "../args";
 import { backUpRemovedTenants } from "../backup/before-removal";
 import { backupContext, BackupResult } from "../backup/operations";
-import { loadTenantsFile } from "../../components/tenants-file";
-import { backupOnRemoveOf, tenantsFileOf, upBatchOf } from "../stack-config";
+import { backupOnRemoveOf, upBatchOf } from "../stack-config";
 import { backupLine } from "./backup";
 import { PlanCollector } from "../plan";
 import { policyPackDir, violationLines } from "../policy";
@@ -22,28 +21,28 @@ export interface UpOptions {
 
 export async function up(inv: Invocation, note = "dormer up", opts: UpOptions = {}): Promise<number> {
   const message = recordMessage(currentRecord(inv.stack), note);
-  const first = await openScopedStack(inv.stack, { full: inv.full, forced: opts.forced });
-  console.log(scopeLine(first.scope, first.tenants));
+  const opened = await openScopedStack(inv.stack, { full: inv.full, forced: opts.forced });
+  console.log(scopeLine(opened.scope, opened.tenantIds.length));
   const started = Date.now();
-  const ids = loadTenantsFile(tenantsFileOf(inv.stack)).tenants.map((t) => t.id);
+  const ids = opened.tenantIds;
   const kept = new Set(ids);
   const removal = backupOnRemoveOf(inv.stack)
-    ? await backUpRemovedTenants(await backupContext(inv.stack, first.stack), kept)
+    ? await backUpRemovedTenants(await backupContext(inv.stack, opened.stack), kept)
     : { backups: new Map<string, BackupResult>(), release: async () => undefined };
   const backups = removal.backups;
   for (const [tenant, r] of backups) console.log(backupLine(tenant, r));
-  const batches = batchesOf(first.scope.kind === "full" ? ids : [...first.scope.declared], upBatchOf(inv.stack), opts.forced ?? []);
+  const batches = batchesOf(opened.scope.kind === "full" ? ids : [...opened.scope.declared], upBatchOf(inv.stack), opts.forced ?? []);
   const changes: Record<string, number>[] = [];
   let result;
   try {
     for (const [i, batch] of batches.entries()) {
-      // One batch: the tenants of the first scope, the stack opened again so it reads what the last batch left.
-      const run = batches.length === 1 ? first : await openScopedStack(inv.stack, { full: false, only: batch });
+      // One batch: the tenants of the first scope, chosen again from what the last batch left.
+      const run = batches.length === 1 ? opened : await opened.rescope({ full: false, only: batch });
       if (batches.length > 1) console.log(`batch ${i + 1} of ${batches.length}: ${batch.length} tenants (${batch[0]} … ${batch[batch.length - 1]})`);
       const plan = new PlanCollector();
       try {
         result = await untilEngineStops(({ signal, onOutput }) =>
-          run.stack.up({
+          opened.stack.up({
             message,
             onOutput,
             signal,
