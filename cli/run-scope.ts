@@ -65,13 +65,21 @@ function nameOf(urn: string): string {
   return urn.slice(urn.lastIndexOf("::") + 2);
 }
 
-export function chooseScope(input: ScopeInput): Scope {
-  if (input.only === undefined && input.full) return { kind: "full", reason: "--full" };
-  if (input.only === undefined && input.resources.length === 0) return { kind: "full", reason: "the stack has no resources yet" };
-  if (input.only === undefined && input.pendingOperations > 0) return { kind: "full", reason: `the last run left ${input.pendingOperations} operation(s) unfinished` };
-  if (input.only === undefined && input.lastOperation !== undefined && input.lastOperation !== "update") {
-    return { kind: "full", reason: `the stack's last operation was a ${input.lastOperation}, which may have changed what it records` };
+/** Why no fingerprint can be trusted for this run, if so. A batch (`only`) was chosen by a scope that asked. */
+function untrusted(input: ScopeInput): string | undefined {
+  if (input.only !== undefined) return undefined;
+  if (input.full) return "--full";
+  if (input.resources.length === 0) return "the stack has no resources yet";
+  if (input.pendingOperations > 0) return `the last run left ${input.pendingOperations} operation(s) unfinished`;
+  if (input.lastOperation !== undefined && input.lastOperation !== "update") {
+    return `the stack's last operation was a ${input.lastOperation}, which may have changed what it records`;
   }
+  return undefined;
+}
+
+export function chooseScope(input: ScopeInput): Scope {
+  const reason = untrusted(input);
+  if (reason !== undefined) return { kind: "full", reason };
   const byUrn = new Map(input.resources.map((r) => [r.urn, r]));
   const children = new Map<string, StateResource[]>();
   for (const r of input.resources) {
