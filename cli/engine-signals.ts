@@ -1,7 +1,10 @@
+import { EngineEvent } from "@pulumi/pulumi/automation";
+
 /** What an engine operation run under `untilEngineStops` is given: its stop signal and where it reports. */
 export interface EngineRun {
   signal: AbortSignal;
-  onOutput: (s: string) => void;
+  /** The engine's events, which say what it does (cli/engine-display.ts). */
+  onEvent: (event: EngineEvent) => void;
 }
 
 /** How long a SIGINT is left to reach the engine by itself (a terminal's ^C goes to the whole process group). */
@@ -16,13 +19,13 @@ const OWN_SIGINT_MS = 1000;
  * die before writing. So the CLI passes the request on once (unless the engine already has it: a second one
  * would make it terminate its plugins mid-step) and waits for it to end; every later request only says so.
  */
-export async function untilEngineStops<T>(run: (engine: EngineRun) => Promise<T>): Promise<T> {
+export async function untilEngineStops<T>(run: (engine: EngineRun) => Promise<T>, listen: (event: EngineEvent) => void): Promise<T> {
   const stop = new AbortController();
   let engineStopping = false;
   let asked = false;
-  const onOutput = (s: string) => {
-    if (/received; (cancelling|terminating)/.test(s)) engineStopping = true;
-    process.stdout.write(s);
+  const onEvent = (event: EngineEvent) => {
+    if (/received; (cancelling|terminating)/.test(event.stdoutEvent?.message ?? "")) engineStopping = true;
+    listen(event);
   };
   const onSignal = (name: NodeJS.Signals) => {
     if (asked) {
@@ -40,7 +43,7 @@ export async function untilEngineStops<T>(run: (engine: EngineRun) => Promise<T>
   const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
   for (const s of signals) process.on(s, onSignal);
   try {
-    return await run({ signal: stop.signal, onOutput });
+    return await run({ signal: stop.signal, onEvent });
   } finally {
     for (const s of signals) process.off(s, onSignal);
   }

@@ -36,7 +36,8 @@ export interface PlannedStep {
 const INTERNAL_OPS = new Set(["same", "create-replacement", "delete-replaced", "discard-replaced", "read-replacement"]);
 const TENANT_TYPE = "dormer:index:Tenant";
 
-function nameOf(urn: string): string {
+/** The resource name at the end of a URN. */
+export function nameOf(urn: string): string {
   return urn.split("::").pop() ?? urn;
 }
 
@@ -103,6 +104,23 @@ function additions(meta: StepEventMetadata): PropertyChange[] {
     .map((property) => ({ property, kind: "add" as const, replaces: false, to: masked(undefined, maskedEnvs(property, news[property]))[1] }));
 }
 
+/** A step as a reviewer reads it; none for the engine's internal ones, the stack's and the providers'. */
+export function plannedStep(meta: StepEventMetadata): PlannedStep | undefined {
+  if (INTERNAL_OPS.has(meta.op) || meta.type === "pulumi:pulumi:Stack") return undefined;
+  if (meta.type.startsWith("pulumi:providers:")) return undefined;
+  const tenant = tenantOf(meta);
+  return {
+    op: meta.op,
+    urn: meta.urn,
+    type: meta.type,
+    name: nameOf(meta.urn),
+    ...(tenant ? { tenant } : {}),
+    replaceKeys: [...(meta.keys ?? [])].sort(),
+    changes: meta.op === "update" || meta.op === "replace" ? changesOf(meta) : meta.op === "create" ? additions(meta) : [],
+    retainOnDelete: meta.old?.retainOnDelete === true,
+  };
+}
+
 /** One policy finding from the engine's analyzer run. */
 export interface PolicyFinding {
   policyPack: string;
@@ -138,18 +156,8 @@ export class PlanCollector {
     if (!meta) return;
     const tenant = tenantOf(meta);
     if (tenant) this.tenantByUrn.set(meta.urn, tenant);
-    if (INTERNAL_OPS.has(meta.op) || meta.type === "pulumi:pulumi:Stack") return;
-    if (meta.type.startsWith("pulumi:providers:")) return;
-    this.steps.push({
-      op: meta.op,
-      urn: meta.urn,
-      type: meta.type,
-      name: nameOf(meta.urn),
-      ...(tenant ? { tenant } : {}),
-      replaceKeys: [...(meta.keys ?? [])].sort(),
-      changes: meta.op === "update" || meta.op === "replace" ? changesOf(meta) : meta.op === "create" ? additions(meta) : [],
-      retainOnDelete: meta.old?.retainOnDelete === true,
-    });
+    const step = plannedStep(meta);
+    if (step) this.steps.push(step);
   };
 
   /** Policy findings with the tenant of their resource filled in. */

@@ -50,3 +50,21 @@ export async function openStack(target: StackTarget): Promise<Stack> {
     },
   );
 }
+
+/**
+ * Makes the stack's next engine operation (preview, up, destroy or refresh; it must be the next command run
+ * on this stack) print only its JSON summary instead of its progress display. The CLI renders the run from
+ * the engine's events instead (cli/engine-display.ts): the engine's display keeps every resource's inputs and
+ * outputs until the run ends, about half its memory on a thousand tenants (docs/BENCHMARKS.md). The
+ * workspace's per-command argument hook is the Automation API's way in; it is put back at once, because the
+ * operation's own follow-up commands (outputs, history) take no such flag.
+ */
+export function withoutEngineDisplay(stack: Stack): Stack {
+  const workspace = stack.workspace;
+  const own = workspace.serializeArgsForOp.bind(workspace);
+  workspace.serializeArgsForOp = async (name: string) => {
+    workspace.serializeArgsForOp = own;
+    return [...(await own(name)), "--output=json"];
+  };
+  return stack;
+}

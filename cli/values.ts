@@ -3,6 +3,9 @@ const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
 /** What the engine itself prints in place of a secret in its events. */
 export const SECRET = "[secret]";
 
+/** How the engine writes a value not known until the resource it comes from exists. */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }

@@ -1,11 +1,13 @@
 import * as fs from "fs";
 import { Invocation } from "../args";
+import { EngineDisplay } from "../engine-display";
 import { PlanCollector } from "../plan";
 import { planFindings, policyPackDir, policyRules, violationLines } from "../policy";
 import { openScopedStack } from "../project";
 import { Scope, scopeLine } from "../run-scope";
 import { changeLine, seconds } from "../report";
 import { renderComment } from "../review/comment";
+import { withoutEngineDisplay } from "../stack";
 
 export async function preview(inv: Invocation): Promise<number> {
   const { stack, scope, exclude, tenantIds } = await openScopedStack(inv.stack, { full: inv.full });
@@ -16,17 +18,25 @@ export async function preview(inv: Invocation): Promise<number> {
   const quietStdout = inv.json || inv.markdown;
   const scoped = scopeLine(scope, tenantIds.length);
   (quietStdout ? process.stderr : process.stdout).write(`${scoped}\n`);
+  const show = (line: string, to: NodeJS.WriteStream) => {
+    engineText += `${line}\n`;
+    to.write(`${line}\n`);
+  };
+  const display = new EngineDisplay({
+    preview: true,
+    diff: inv.diff,
+    out: (line) => show(line, quietStdout ? process.stderr : process.stdout),
+    err: (line) => show(line, process.stderr),
+  });
   let failure: unknown;
   try {
-    await stack.preview({
-      diff: inv.diff,
-      onEvent: plan.onEvent,
+    await withoutEngineDisplay(stack).preview({
+      onEvent: (event) => {
+        plan.onEvent(event);
+        display.onEvent(event);
+      },
       policyPacks: [policyPackDir],
       exclude,
-      onOutput: (s) => {
-        engineText += s;
-        (quietStdout ? process.stderr : process.stdout).write(s);
-      },
     });
   } catch (err) {
     failure = err;

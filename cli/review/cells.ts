@@ -1,8 +1,7 @@
 /** Markdown table cells: values as code, lists as what was removed and what was added. */
+import { UNKNOWN } from "../values";
 
 const MAX_CELL = 300;
-/** How the engine writes a value not known until the resource it comes from exists. */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);

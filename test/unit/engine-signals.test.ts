@@ -7,7 +7,7 @@ import { EngineRun, untilEngineStops } from "../../cli/engine-signals";
  * moment later; being asked again after that makes it terminate, as the real one does.
  */
 function fakeEngine(ms: number, inGroup = false): (engine: EngineRun) => Promise<string> {
-  return ({ signal, onOutput }) =>
+  return ({ signal, onEvent }) =>
     new Promise((resolve) => {
       let interrupts = 0;
       const done = setTimeout(() => resolve("finished"), ms);
@@ -23,12 +23,15 @@ function fakeEngine(ms: number, inGroup = false): (engine: EngineRun) => Promise
       };
       const ownCtrlC = () => {
         interrupted();
-        setTimeout(() => onOutput("^C received; cancelling. If you would like to terminate immediately, press ^C again.\n"), 50);
+        const message = "^C received; cancelling. If you would like to terminate immediately, press ^C again.\n";
+        setTimeout(() => onEvent({ sequence: 1, timestamp: 0, stdoutEvent: { message, color: "never" } }), 50);
       };
       if (inGroup) process.on("SIGINT", ownCtrlC);
       signal.addEventListener("abort", interrupted);
     });
 }
+
+const ignore = () => undefined;
 
 describe("unit: the CLI outlives the engine on a stop request", () => {
   let stderr: typeof console.error;
@@ -43,7 +46,7 @@ describe("unit: the CLI outlives the engine on a stop request", () => {
   });
 
   it("passes a SIGTERM on at once, ignores the next ones and waits for the engine to end", async () => {
-    const running = untilEngineStops(fakeEngine(5000));
+    const running = untilEngineStops(fakeEngine(5000), ignore);
     process.emit("SIGTERM", "SIGTERM");
     process.emit("SIGTERM", "SIGTERM");
     process.emit("SIGINT", "SIGINT");
@@ -53,27 +56,21 @@ describe("unit: the CLI outlives the engine on a stop request", () => {
   });
 
   it("leaves a terminal's ^C to the engine, which has it too", async () => {
-    const write = process.stdout.write;
-    process.stdout.write = ((s: string) => said.push(s) > 0) as typeof process.stdout.write;
-    try {
-      const running = untilEngineStops(fakeEngine(5000, true));
-      process.emit("SIGINT", "SIGINT");
-      assert.equal(await running, "stopped and recorded", "not asked a second time, which would make it terminate");
-    } finally {
-      process.stdout.write = write;
-    }
-    assert.ok(said.some((s) => s.startsWith("^C received")), "the engine's own output still reaches stdout");
+    const running = untilEngineStops(fakeEngine(5000, true), (e) => said.push(e.stdoutEvent?.message ?? ""));
+    process.emit("SIGINT", "SIGINT");
+    assert.equal(await running, "stopped and recorded", "not asked a second time, which would make it terminate");
+    assert.ok(said.some((s) => s.startsWith("^C received")), "the engine's own words still reach the display");
   });
 
   it("passes a SIGINT on when it reached only the CLI", async () => {
-    const running = untilEngineStops(fakeEngine(5000));
+    const running = untilEngineStops(fakeEngine(5000), ignore);
     process.emit("SIGINT", "SIGINT");
     assert.equal(await running, "stopped and recorded");
   });
 
   it("stops listening once the operation has ended", async () => {
     const before = process.listenerCount("SIGTERM");
-    await untilEngineStops(fakeEngine(10));
+    await untilEngineStops(fakeEngine(10), ignore);
     assert.equal(process.listenerCount("SIGTERM"), before);
   });
 });
