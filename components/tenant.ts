@@ -1,31 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
-import type * as docker from "@pulumi/docker";
 import { LABEL } from "../runtime/engine/labels";
 import { diskName, diskVolumeName } from "./disk-quota";
 import { tenantBridgeName } from "./fence";
 import { hasSecrets, TENANT_USER, tenantEnv } from "./tenant-env";
 import { TENANT_HEALTHCHECK } from "./tenant-health";
-import { declaredTenantLabels, tenantNames, tenantResourceLabels } from "./tenant-labels";
-import { TenantContainer, TenantKey, TenantNetwork, TenantVolume } from "./tenant-resources";
-import { TenantSpec } from "./tenants-file";
-import { appliedFingerprint } from "./fingerprint";
+import { TenantCommonArgs, tenantOutputs, tenantParts } from "./tenant-common";
+import { TenantContainer, TenantNetwork, TenantVolume } from "./tenant-resources";
 
-export interface TenantArgs {
-  /** Stack prefix of every Docker name, e.g. "dormer-local". */
-  prefix: string;
-  stack: string;
-  /** The validated tenant, its plan already applied. */
-  spec: TenantSpec;
-  /** Image to run: the project's tenant app unless the tenant names its own. */
-  image: pulumi.Input<string>;
-  /** This tenant's stack secrets by name (a secret Output); secretEnv picks its variables' values from it. */
-  secrets: pulumi.Output<Record<string, string>>;
-  /** Prod: each of the tenant's own host names -> its Access application's audience; `{}` without a tunnel. */
-  accessAudiences: pulumi.Input<Record<string, string>>;
-  /** Recorded in the outputs once every resource of the tenant is applied (components/fingerprint.ts). */
-  fingerprint?: pulumi.Output<string>;
-  /** The network's explicit subnet and gateway, from the stack's pool (components/subnets.ts). */
-  ipam: pulumi.Input<docker.types.input.NetworkIpamConfig[]>;
+export interface TenantArgs extends TenantCommonArgs {
   /** The volume driver of tenants with limits.diskMb (runtime/volumes). */
   diskDriver: string;
 }
@@ -47,10 +29,8 @@ export class Tenant extends pulumi.ComponentResource {
     super("dormer:index:Tenant", id, {}, opts);
     const { spec } = args;
     const limits = spec.limits;
-    const { workload: base, network: networkName } = tenantNames(args.prefix, id);
-    const readOnly = spec.rootFilesystem === "read-only";
+    const { base, networkName, readOnly, labels, key, workloadLabels } = tenantParts(this, id, args);
     const envs = pulumi.output(tenantEnv(id, spec, args.secrets)).apply((env) => env.map(([k, v]) => `${k}=${v}`));
-    const labels = (extra: Record<string, string> = {}) => tenantResourceLabels(args.stack, id, extra);
 
     const network = new TenantNetwork(
       `${id}-net`,
@@ -86,7 +66,6 @@ export class Tenant extends pulumi.ComponentResource {
     const files = volume("files");
     const data = volume("data");
 
-    const key = new TenantKey(`${id}-key`, { length: 32, special: false }, { parent: this });
     const container = new TenantContainer(
       `${id}`,
       {
@@ -102,7 +81,7 @@ export class Tenant extends pulumi.ComponentResource {
         memorySwap: limits.memoryMb + limits.swapMb,
         cpus: String(limits.cpus),
         envs,
-        labels: declaredTenantLabels({ prefix: args.prefix, stack: args.stack, id, spec, key: key.result, accessAudiences: args.accessAudiences }),
+        labels: workloadLabels,
         networksAdvanced: [{ name: network.name, aliases: ["app"] }],
         volumes: [
           { volumeName: files.name, containerPath: "/data/files" },
@@ -133,12 +112,6 @@ export class Tenant extends pulumi.ComponentResource {
     this.networkName = network.name;
     this.volumeNames = pulumi.all([files.name, data.name]);
     this.accessKey = key.result;
-    this.registerOutputs({
-      containerName: this.containerName,
-      networkName: this.networkName,
-      volumeNames: this.volumeNames,
-      accessKey: this.accessKey,
-      fingerprint: appliedFingerprint(args.fingerprint, [network, files, data, key, container]),
-    });
+    this.registerOutputs(tenantOutputs({ network, files, data, key, workload: container, workloadOutput: "containerName" }, args.fingerprint));
   }
 }

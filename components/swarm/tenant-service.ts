@@ -1,30 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import type * as docker from "@pulumi/docker";
 import { LABEL } from "../../runtime/engine/labels";
 import { placementOf } from "../orchestrator";
 import { hasSecrets, TENANT_USER, tenantEnv } from "../tenant-env";
 import { TENANT_HEALTHCHECK } from "../tenant-health";
-import { declaredTenantLabels, tenantNames, tenantResourceLabels } from "../tenant-labels";
-import { TenantKey, TenantNetwork, TenantService, TenantVolume } from "../tenant-resources";
-import { TenantSpec } from "../tenants-file";
-import { appliedFingerprint } from "../fingerprint";
+import { TenantCommonArgs, tenantOutputs, tenantParts } from "../tenant-common";
+import { TenantNetwork, TenantService, TenantVolume } from "../tenant-resources";
 
-export interface SwarmTenantArgs {
-  /** Stack prefix of every Docker name, e.g. "dormer-swarm-ci". */
-  prefix: string;
-  stack: string;
-  /** The validated tenant, its plan already applied; checkOrchestrator has refused what a swarm cannot honour. */
-  spec: TenantSpec;
-  /** Image the task runs: the project's tenant app unless the tenant names its own. */
-  image: pulumi.Input<string>;
-  /** This tenant's stack secrets by name (a secret Output); secretEnv picks its variables' values from it. */
-  secrets: pulumi.Output<Record<string, string>>;
-  /** Prod: each of the tenant's own host names -> its Access application's audience; `{}` without a tunnel. */
-  accessAudiences: pulumi.Input<Record<string, string>>;
-  /** Recorded in the outputs once every resource of the tenant is applied (components/fingerprint.ts). */
-  fingerprint?: pulumi.Output<string>;
-  /** The overlay's explicit subnet and gateway, from the stack's pool (components/subnets.ts). */
-  ipam: pulumi.Input<docker.types.input.NetworkIpamConfig[]>;
+export interface SwarmTenantArgs extends TenantCommonArgs {
   /** The node tenants without a `node` of their own are placed on (dormer:swarmNode). */
   swarmNode: string | undefined;
 }
@@ -35,7 +17,8 @@ const MIB = 1024 * 1024;
  * One tenant on a swarm: its own attachable overlay (the supervisor joins it only while it needs the tenant),
  * its files and data volumes (kept when the tenant leaves tenants.yaml), and a service declared with 0
  * replicas, asleep. The runtime (runtime/engine/swarm.ts) finds the service by its labels and scales it to 1
- * and back; `up` never does, whatever the count is when it runs.
+ * and back; `up` never does, whatever the count is when it runs. Its spec has passed checkOrchestrator,
+ * which refuses what a swarm cannot honour.
  */
 export class SwarmTenant extends pulumi.ComponentResource {
   readonly serviceName: pulumi.Output<string>;
@@ -48,9 +31,7 @@ export class SwarmTenant extends pulumi.ComponentResource {
     super("dormer:swarm:Tenant", id, {}, opts);
     const { spec } = args;
     const limits = spec.limits;
-    const { workload: base, network: networkName } = tenantNames(args.prefix, id);
-    const readOnly = spec.rootFilesystem === "read-only";
-    const labels = (extra: Record<string, string> = {}) => tenantResourceLabels(args.stack, id, extra);
+    const { base, networkName, readOnly, labels, key, workloadLabels } = tenantParts(this, id, args);
 
     const network = new TenantNetwork(
       `${id}-net`,
@@ -63,7 +44,6 @@ export class SwarmTenant extends pulumi.ComponentResource {
       new TenantVolume(`${id}-${kind}`, { name: `${base}-${kind}`, labels: labels({ [LABEL.volume]: kind }) }, { parent: this, retainOnDelete: true });
     const files = volume("files");
     const data = volume("data");
-    const key = new TenantKey(`${id}-key`, { length: 32, special: false }, { parent: this });
 
     const nanoCpus = Math.round(limits.cpus * 1e9);
     const memoryBytes = limits.memoryMb * MIB;
@@ -71,7 +51,7 @@ export class SwarmTenant extends pulumi.ComponentResource {
       id,
       {
         name: base,
-        labels: declaredTenantLabels({ prefix: args.prefix, stack: args.stack, id, spec, key: key.result, accessAudiences: args.accessAudiences }),
+        labels: workloadLabels,
         taskSpec: {
           containerSpec: {
             image: args.image,
@@ -117,12 +97,6 @@ export class SwarmTenant extends pulumi.ComponentResource {
     this.networkName = network.name;
     this.volumeNames = pulumi.all([files.name, data.name]);
     this.accessKey = key.result;
-    this.registerOutputs({
-      serviceName: this.serviceName,
-      networkName: this.networkName,
-      volumeNames: this.volumeNames,
-      accessKey: this.accessKey,
-      fingerprint: appliedFingerprint(args.fingerprint, [network, files, data, key, service]),
-    });
+    this.registerOutputs(tenantOutputs({ network, files, data, key, workload: service, workloadOutput: "serviceName" }, args.fingerprint));
   }
 }
