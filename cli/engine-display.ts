@@ -1,4 +1,4 @@
-import { EngineEvent, StepEventMetadata } from "@pulumi/pulumi/automation";
+import { DiagnosticEvent, EngineEvent, StepEventMetadata } from "@pulumi/pulumi/automation";
 import { nameOf, PlannedStep, plannedStep } from "./plan";
 import { UNKNOWN } from "./values";
 
@@ -59,7 +59,7 @@ export class EngineDisplay {
 
   readonly onEvent = (event: EngineEvent): void => {
     if (event.stdoutEvent) this.opts.out(plain(event.stdoutEvent.message).replace(/\n$/, ""));
-    if (event.diagnosticEvent) this.diagnostic(event);
+    if (event.diagnosticEvent) this.diagnostic(event.diagnosticEvent);
     if (event.policyEvent && event.policyEvent.enforcementLevel !== "mandatory") {
       // Mandatory findings stop the run; the command lists them once it has ended.
       const p = event.policyEvent;
@@ -67,10 +67,9 @@ export class EngineDisplay {
       this.opts.out(`policy (advisory) ${p.policyName}: ${on}${plain(p.message).trim()}`);
     }
     const pre = event.resourcePreEvent?.metadata;
-    if (pre) {
-      this.started.set(pre.urn, event.timestamp);
-      if (this.opts.preview) this.step(pre, pre.op);
-    }
+    // A preview lists each step as planned; an operation times each one until it is done.
+    if (pre && this.opts.preview) this.step(pre, pre.op);
+    else if (pre) this.started.set(pre.urn, event.timestamp);
     const post = event.resOutputsEvent?.metadata;
     if (post && !this.opts.preview) {
       const since = this.started.get(post.urn);
@@ -81,8 +80,7 @@ export class EngineDisplay {
     if (failed) this.opts.err(`** ${shortType(failed.type)} ${nameOf(failed.urn)} ${failed.op} failed`);
   };
 
-  private diagnostic(event: EngineEvent): void {
-    const d = event.diagnosticEvent!;
+  private diagnostic(d: DiagnosticEvent): void {
     if (d.ephemeral) return;
     const text = plain(d.message).replace(/\n+$/, "");
     if (text === "") return;
