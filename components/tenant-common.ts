@@ -56,15 +56,20 @@ export interface TenantResources {
   files: TenantVolume;
   data: TenantVolume;
   key: TenantKey;
-  /** The container or the service; its name is output under `workloadOutput`. */
-  workload: pulumi.CustomResource & { name: pulumi.Output<string> };
-  workloadOutput: "containerName" | "serviceName";
+  /** The container or the service. */
+  workload: pulumi.CustomResource;
 }
 
-/** The outputs every tenant registers; the fingerprint only once all of its resources are applied. */
-export function tenantOutputs(r: TenantResources, fingerprint: pulumi.Output<string> | undefined): pulumi.Inputs {
+/** The outputs every tenant registers, its own fields among them; the fingerprint only once all of its resources are applied. */
+export interface TenantOutputs {
+  networkName: pulumi.Output<string>;
+  volumeNames: pulumi.Output<string[]>;
+  accessKey: pulumi.Output<string>;
+  fingerprint: pulumi.Output<string | undefined>;
+}
+
+export function tenantOutputs(r: TenantResources, fingerprint: pulumi.Output<string> | undefined): TenantOutputs {
   return {
-    [r.workloadOutput]: r.workload.name,
     networkName: r.network.name,
     volumeNames: pulumi.all([r.files.name, r.data.name]),
     accessKey: r.key.result,

@@ -108,10 +108,11 @@ export class Tenant extends pulumi.ComponentResource {
       },
     );
 
+    const outputs = tenantOutputs({ network, files, data, key, workload: container }, args.fingerprint);
     this.containerName = container.name;
-    this.networkName = network.name;
-    this.volumeNames = pulumi.all([files.name, data.name]);
-    this.accessKey = key.result;
-    this.registerOutputs(tenantOutputs({ network, files, data, key, workload: container, workloadOutput: "containerName" }, args.fingerprint));
+    this.networkName = outputs.networkName;
+    this.volumeNames = outputs.volumeNames;
+    this.accessKey = outputs.accessKey;
+    this.registerOutputs({ containerName: this.containerName, ...outputs });
   }
 }

@@ -93,10 +93,11 @@ export class SwarmTenant extends pulumi.ComponentResource {
       },
     );
 
+    const outputs = tenantOutputs({ network, files, data, key, workload: service }, args.fingerprint);
     this.serviceName = service.name;
-    this.networkName = network.name;
-    this.volumeNames = pulumi.all([files.name, data.name]);
-    this.accessKey = key.result;
-    this.registerOutputs(tenantOutputs({ network, files, data, key, workload: service, workloadOutput: "serviceName" }, args.fingerprint));
+    this.networkName = outputs.networkName;
+    this.volumeNames = outputs.volumeNames;
+    this.accessKey = outputs.accessKey;
+    this.registerOutputs({ serviceName: this.serviceName, ...outputs });
   }
 }
