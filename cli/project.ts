@@ -8,6 +8,7 @@ import { programDigest } from "./program-digest";
 import { chooseScope, Scope, StateResource } from "./run-scope";
 import { checkDisks } from "./disk-usage";
 import { openStack } from "./stack";
+import { checkSwarmManager } from "./swarm-manager";
 import { namesOf, orchestratorOf, projectFile, stackConfig, subnetPoolOf, tenantSecretNamesOf, tenantsFileOf } from "./stack-config";
 import { checkHostnames } from "../components/hostnames";
 import { checkOrchestrator } from "../components/orchestrator";
@@ -85,6 +86,7 @@ async function openStackAndProgram(
   const base = ensureBaseImage(wantedBase);
   // The program reads this override so an offline machine builds FROM its own base without editing stacks/.
   if (base !== wantedBase) process.env.DORMER_BASE_IMAGE = base;
+  if (opts.runsProgram && orchestratorOf(stackName).orchestrator === "swarm") await checkSwarmManager(stackName, base);
   let previousSubnets: Record<string, string> = {};
   let programScope: RunScope | undefined;
   const stack = await openStack({

@@ -2,7 +2,8 @@
 // supervisor's memory with 10 000 declared tenants, then a real stack of 1 000 tenants (scale.ts), and writes
 // the results to docs/BENCHMARKS.md, then the connections soak (connections.ts) and the light-sleep ladder
 // (light.ts), then backup and restore of a 1 GB tenant (backup.ts), then each kind of `dormer up` on a live
-// stack under traffic (changes.ts). BENCH_ONLY=base, scale, connections, light, backup or changes runs one part.
+// stack under traffic (changes.ts), then a tenant's wake on a Docker Swarm (swarm.ts). BENCH_ONLY=base, scale,
+// connections, light, backup, changes or swarm runs one part.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -14,6 +15,7 @@ import { measureRss } from "./rss";
 import { connectionsSoak } from "./connections";
 import { backupBench } from "./backup";
 import { changesBench } from "./changes";
+import { swarmWake } from "./swarm";
 import { lightSleep } from "./light";
 import { scale } from "./scale";
 import { ms, quantile } from "./stats";
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
   if (ONLY === undefined || ONLY === "light") await section("light", await lightSleep({ tenants: LIGHT_TENANTS, wakeRounds: WAKE_ROUNDS }));
   if (ONLY === undefined || ONLY === "backup") await section("backup", await backupBench());
   if (ONLY === undefined || ONLY === "changes") await section("changes", await changesBench());
+  if (ONLY === undefined || ONLY === "swarm") await section("swarm", await swarmWake({ wakeRounds: WAKE_ROUNDS }));
 }
 
 /** A section's table replaces whatever sits between its two markers in docs/BENCHMARKS.md. */

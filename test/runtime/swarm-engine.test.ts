@@ -1,14 +1,15 @@
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import * as crypto from "crypto";
-import { tenantLabels } from "../../runtime/engine/declared";
+import * as fs from "fs";
+import { checkSwarmManager } from "../../cli/swarm-manager";
 import { DeclaredTenant, EngineEvent } from "../../runtime/engine/engine";
-import { TENANT_APP_PORT } from "../../runtime/engine/labels";
 import { SwarmEngine } from "../../runtime/engine/swarm";
 import { TaskNotStartedError, TenantGoneError } from "../../runtime/errors";
 import { declaredTenant } from "../support/declared-tenant";
 import { waitFor } from "../support/poll";
 import { SWARM_SOCKET, swarmDocker as docker, useSwarm } from "../support/swarm";
+import { tenantServiceSpec } from "../support/tenant-service";
 import { BASE_IMAGE, tenantAppImage } from "../support/tenants";
 
 // Outside the swarm's own pool (scripts/swarm.sh) and every stack's.
@@ -29,23 +30,8 @@ describe("runtime: the swarm engine against real swarm services", function () {
   let unwatch: (() => void) | undefined;
   let appImage: string;
 
-  /** A tenant's service exactly as a swarm stack declares it: labels on the service, 0 replicas, its own overlay. */
   const declare = async (t: DeclaredTenant, overrides: { constraints?: string[]; stack?: string } = {}) =>
-    docker.createService({
-      Name: t.container,
-      Labels: tenantLabels(overrides.stack ?? stack, t),
-      TaskTemplate: {
-        ContainerSpec: {
-          Image: appImage,
-          Env: [`DORMER_TENANT_ID=${t.id}`, `PORT=${TENANT_APP_PORT}`, "FILES_DIR=/tmp/files", "DATA_DIR=/tmp/state"],
-        },
-        Networks: [{ Target: network }],
-        Placement: { Constraints: overrides.constraints ?? [] },
-        RestartPolicy: { Condition: "any", Delay: 0 },
-      },
-      Mode: { Replicated: { Replicas: 0 } },
-      EndpointSpec: {},
-    } as never);
+    docker.createService(tenantServiceSpec(overrides.stack ?? stack, t, appImage, overrides.constraints) as never);
 
   useSwarm({
     images: () => [(appImage = tenantAppImage()), BASE_IMAGE],
@@ -123,6 +109,17 @@ describe("runtime: the swarm engine against real swarm services", function () {
   it("reads the tenant's stats from the task's container on this node", async () => {
     const stats = await engine.stats(tenant);
     assert.ok(stats.memoryBytes > 0);
+  });
+
+  it("runs the task's processes with no-new-privileges, which the node's engine gives and the service cannot ask for", async () => {
+    const [task] = await runningTasks(tenant.container);
+    const id = (task as { Status?: { ContainerStatus?: { ContainerID?: string } } }).Status?.ContainerStatus?.ContainerID;
+    assert.ok(id, "the running task names its container");
+    const pid = (await docker.getContainer(id).inspect()).State.Pid;
+    // The daemon shares this process's PID namespace: the app's own status, as the kernel keeps it.
+    assert.match(fs.readFileSync(`/proc/${pid}/status`, "utf8"), /^NoNewPrivs:\s+1$/m);
+    // What `dormer up` checks before a swarm stack's run, on this manager: a container of its own finds the same.
+    await checkSwarmManager("swarm-engine-test", BASE_IMAGE);
   });
 
   it("restarts an awake tenant: a new task for the same spec, back once it runs", async () => {

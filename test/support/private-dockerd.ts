@@ -183,6 +183,8 @@ export async function startPrivateDockerd(): Promise<PrivateDockerd> {
     `--containerd-plugins-namespace=${at.netns}-plugins`,
     // Test containers have nothing to save: stopping the daemon should not wait out their stop grace.
     "--shutdown-timeout=2",
+    // What a swarm stack asks of every node's engine (cli/swarm-manager.ts): a service cannot set it itself.
+    "--no-new-privileges",
   ];
   const log = fs.openSync(at.log, "a");
   const child = spawn("nsenter", [`--net=/run/netns/${at.netns}`, "unshare", "--mount", "--propagation", "slave", "sh", "-c", LAUNCH, "sh", ...args], {
