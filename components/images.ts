@@ -19,11 +19,17 @@ export interface PlatformImages {
   fence: pulumi.Output<string>;
 }
 
+/** The bundle this process has written: every batch of a large `up` runs the program again. */
+let bundled: string | undefined;
+
 /**
  * The supervisor ships as one bundled file, so its image needs only Debian's nodejs and no npm at build
- * time. The bundle is written under .dormer/build, outside the sources.
+ * time. The bundle is written under .dormer/build, outside the sources, once per process: the batches of
+ * one `up` must build the same image, and each esbuild run is a process of ~150 MB beside the CLI and the
+ * engine (docs/BENCHMARKS.md).
  */
 function supervisorContext(): string {
+  if (bundled) return bundled;
   const out = path.join(repoRoot, ".dormer", "build", "supervisor");
   fs.mkdirSync(out, { recursive: true });
   esbuild.buildSync({
@@ -37,6 +43,7 @@ function supervisorContext(): string {
     logLevel: "warning",
   });
   fs.copyFileSync(path.join(repoRoot, "runtime", "Dockerfile"), path.join(out, "Dockerfile"));
+  bundled = out;
   return out;
 }
 
