@@ -14,10 +14,15 @@ export function tenantBridgeName(network: string): string {
   return `${TENANT_BRIDGE_PREFIX}-${crypto.createHash("sha256").update(network).digest("hex").slice(0, 12)}`;
 }
 
+/** The bridge a swarm node's tasks reach the outside through (Docker's name for it), shared by its tasks. */
+export const SWARM_GATEWAY_BRIDGE = "docker_gwbridge";
+
 export interface FenceArgs {
   prefix: string;
   stack: string;
   image: pulumi.Input<string>;
+  /** A swarm stack: its tenants with egress reach the host through the node's gateway bridge, fenced too. */
+  swarm: boolean;
 }
 
 /**
@@ -37,7 +42,7 @@ export class Fence extends pulumi.ComponentResource {
         image: args.image,
         restart: "unless-stopped",
         networkMode: "host",
-        envs: [`DORMER_FENCE_BRIDGES=${TENANT_BRIDGE_PREFIX}`],
+        envs: [`DORMER_FENCE_BRIDGES=${TENANT_BRIDGE_PREFIX}`, ...(args.swarm ? [`DORMER_FENCE_GATEWAY_BRIDGE=${SWARM_GATEWAY_BRIDGE}`] : [])],
         labels: roleLabels(args.stack, "fence"),
         // Editing the host's firewall is all it may do.
         capabilities: { drops: ["ALL"], adds: ["NET_ADMIN"] },

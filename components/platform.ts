@@ -76,7 +76,7 @@ export class Platform extends pulumi.ComponentResource {
     const edge = new docker.Network("edge-net", { name: `${settings.prefix}-edge`, labels, ipamConfigs: ipam(pool.shared("edge")) }, child);
 
     const images = buildImages(settings.prefix, settings.baseImage, this);
-    new Fence("fence", { prefix: settings.prefix, stack: settings.stack, image: images.fence }, child);
+    new Fence("fence", { prefix: settings.prefix, stack: settings.stack, image: images.fence, swarm: settings.orchestrator === "swarm" }, child);
     const sessionKey = new random.RandomBytes("session-key", { length: 32 }, child);
     const adminToken = new random.RandomPassword("admin-token", { length: 40, special: false }, child);
     const redis = new Redis("redis", { prefix: settings.prefix, stack: settings.stack, image: images.redis, network: core.name }, child);

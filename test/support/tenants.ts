@@ -9,17 +9,28 @@ import { declaredTenant } from "./declared-tenant";
 import { docker } from "./docker";
 
 const TENANT_APP = path.resolve(__dirname, "../../runtime/tenant-app");
+const FENCE = path.resolve(__dirname, "../../components/images/fence");
 export const BASE_IMAGE = "dormer-base:bookworm";
 
-/** The real tenant app image, built once per content hash and kept for later runs. */
-export function tenantAppImage(): string {
-  const tag = `dormer-test-tenant-app:${contextHash(TENANT_APP, [BASE_IMAGE])}`;
+/** An image of this repository's, built on the host's engine once per content hash and kept for later runs. */
+function builtImage(repository: string, context: string): string {
+  const tag = `${repository}:${contextHash(context, [BASE_IMAGE])}`;
   try {
     execFileSync("docker", ["image", "inspect", tag], { stdio: "ignore" });
   } catch {
-    execFileSync("docker", ["build", "-q", "--build-arg", `BASE_IMAGE=${BASE_IMAGE}`, "-t", tag, TENANT_APP], { stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync("docker", ["build", "-q", "--build-arg", `BASE_IMAGE=${BASE_IMAGE}`, "-t", tag, context], { stdio: ["ignore", "ignore", "inherit"] });
   }
   return tag;
+}
+
+/** The real tenant app image. */
+export function tenantAppImage(): string {
+  return builtImage("dormer-test-tenant-app", TENANT_APP);
+}
+
+/** The host firewall fence's image (components/images/fence). */
+export function fenceImage(): string {
+  return builtImage("dormer-test-fence", FENCE);
 }
 
 export interface TestTenantOptions {

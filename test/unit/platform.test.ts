@@ -285,6 +285,7 @@ describe("unit: the platform's shape under mocks", function () {
       assert.equal(f.inputs.networkMode, "host");
       assert.deepEqual(f.inputs.capabilities, { drops: ["ALL"], adds: ["NET_ADMIN"] });
       assert.equal(f.inputs.restart, "unless-stopped");
+      assert.deepEqual(f.inputs.envs, ["DORMER_FENCE_BRIDGES=dt"], "a docker stack's tenants use no swarm gateway bridge");
     });
 
     it("names each tenant network's bridge so the fence recognises it", () => {
@@ -420,6 +421,11 @@ describe("unit: the platform's shape under mocks", function () {
         t.tenants[1]!.node = "n1";
         t.tenants[2]!.image = "ghcr.io/initech/tps:1";
       });
+    });
+
+    it("fences the swarm's gateway bridge too, which its tenants with egress reach the host through", () => {
+      const f = find(all, "docker:index/container:Container", "fence");
+      assert.deepEqual(f.inputs.envs, ["DORMER_FENCE_BRIDGES=dt", "DORMER_FENCE_GATEWAY_BRIDGE=docker_gwbridge"]);
     });
 
     it("declares each tenant as a service, no tenant container", () => {
