@@ -1,26 +1,13 @@
 import { strict as assert } from "assert";
 import * as crypto from "crypto";
-import { demux } from "../../runtime/engine/docker-logs";
 import { docker, inspectContainer } from "../support/docker";
+import { execIn as execInEngine } from "../support/exec";
 import { RedisServer, startRedis } from "../support/redis-server";
 import { login, RunningSupervisor, siteOf, startSupervisor } from "../support/supervisor";
 import { declareTenant, removeStack, TestTenant } from "../support/tenants";
 
 const MIB = 1024 * 1024;
-
-/** Runs a command inside a running container, as its own user, and returns what it printed and its exit code. */
-async function execIn(container: string, cmd: string[]): Promise<{ output: string; exitCode: number }> {
-  const exec = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({});
-  const chunks: Buffer[] = [];
-  stream.on("data", (c: Buffer) => chunks.push(c));
-  await new Promise<void>((resolve, reject) => {
-    stream.on("end", () => resolve());
-    stream.on("error", reject);
-  });
-  const info = await exec.inspect();
-  return { output: demux(Buffer.concat(chunks)), exitCode: info.ExitCode ?? -1 };
-}
+const execIn = (container: string, cmd: string[]) => execInEngine(docker, container, cmd);
 
 describe("runtime: resource fences (PID limit, memory without swap; real Docker, the real tenant app)", function () {
   this.timeout(180_000);

@@ -3,6 +3,7 @@ import * as crypto from "crypto";
 import { SWARM_GATEWAY_BRIDGE, TENANT_BRIDGE_PREFIX } from "../../components/fence";
 import { demux } from "../../runtime/engine/docker-logs";
 import { declaredTenant } from "../support/declared-tenant";
+import { execIn as execInEngine } from "../support/exec";
 import { waitFor } from "../support/poll";
 import { swarmDocker as docker, useSwarm } from "../support/swarm";
 import { tenantServiceSpec } from "../support/tenant-service";
@@ -15,17 +16,7 @@ const PORT = 19999;
 const LISTEN = `require("net").createServer((s) => s.end("open\\n")).listen(${PORT})`;
 
 /** Runs a command in a container of the swarm's engine and returns what it printed. */
-async function execIn(container: string, cmd: string[]): Promise<string> {
-  const exec = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({});
-  const chunks: Buffer[] = [];
-  stream.on("data", (c: Buffer) => chunks.push(c));
-  await new Promise<void>((resolve, reject) => {
-    stream.on("end", () => resolve());
-    stream.on("error", reject);
-  });
-  return demux(Buffer.concat(chunks)).trim();
-}
+const execIn = async (container: string, cmd: string[]) => (await execInEngine(docker, container, cmd)).output.trim();
 
 /** What a TCP connection from inside `container` to ip:port meets: "open" (the listener's word) or "closed …". */
 const probe = (container: string, ip: string, port = PORT) =>
