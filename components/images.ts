@@ -1,3 +1,4 @@
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as esbuild from "esbuild";
@@ -19,29 +20,62 @@ export interface PlatformImages {
   fence: pulumi.Output<string>;
 }
 
-/** The bundle this process has written: every batch of a large `up` runs the program again. */
+/** The bundle this process has written or found fresh: every batch of a large `up` runs the program again. */
 let bundled: string | undefined;
 
 /**
- * The supervisor ships as one bundled file, so its image needs only Debian's nodejs and no npm at build
- * time. The bundle is written under .dormer/build, outside the sources, once per process: the batches of
- * one `up` must build the same image, and each esbuild run is a process of ~150 MB beside the CLI and the
- * engine (docs/BENCHMARKS.md).
+ * Where the bundle records the files it was made of, each with a hash of its contents: beside the image's
+ * build context, not in it, so that the image's tag stays a hash of what the image holds.
  */
-function supervisorContext(): string {
+const inputsFile = (out: string) => `${out}.inputs.json`;
+
+function fileHash(file: string): string | undefined {
+  try {
+    return crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when every file the last bundle was made of (esbuild's own list) is as it was then. */
+function bundleFresh(out: string): boolean {
+  let inputs: Record<string, string>;
+  try {
+    inputs = JSON.parse(fs.readFileSync(inputsFile(out), "utf8")) as Record<string, string>;
+  } catch {
+    return false;
+  }
+  const files = Object.keys(inputs);
+  return files.length > 0 && fs.existsSync(path.join(out, "supervisor.js")) && files.every((f) => fileHash(path.join(repoRoot, f)) === inputs[f]);
+}
+
+/**
+ * The supervisor ships as one bundled file, so its image needs only Debian's nodejs and no npm at build
+ * time. The bundle is written under .dormer/build, outside the sources, and only when one of the files it is
+ * made of changed: each esbuild run is a process of 130–200 MB beside the CLI and the engine, at the start of
+ * every preview, up and batch (docs/BENCHMARKS.md).
+ */
+export function supervisorContext(): string {
   if (bundled) return bundled;
   const out = path.join(repoRoot, ".dormer", "build", "supervisor");
-  fs.mkdirSync(out, { recursive: true });
-  esbuild.buildSync({
-    entryPoints: [path.join(repoRoot, "runtime", "main.ts")],
-    outfile: path.join(out, "supervisor.js"),
-    bundle: true,
-    platform: "node",
-    target: "node18",
-    // Optional native speed-ups of the Docker client's ssh transport, loaded only if present: never bundled.
-    external: ["cpu-features", "*.node"],
-    logLevel: "warning",
-  });
+  if (!bundleFresh(out)) {
+    fs.mkdirSync(out, { recursive: true });
+    fs.rmSync(inputsFile(out), { force: true });
+    const { metafile } = esbuild.buildSync({
+      entryPoints: [path.join(repoRoot, "runtime", "main.ts")],
+      outfile: path.join(out, "supervisor.js"),
+      bundle: true,
+      platform: "node",
+      target: "node18",
+      // Optional native speed-ups of the Docker client's ssh transport, loaded only if present: never bundled.
+      external: ["cpu-features", "*.node"],
+      logLevel: "warning",
+      metafile: true,
+      absWorkingDir: repoRoot,
+    });
+    const inputs = Object.fromEntries(Object.keys(metafile.inputs).map((f) => [f, fileHash(path.join(repoRoot, f)) ?? ""]));
+    fs.writeFileSync(inputsFile(out), `${JSON.stringify(inputs)}\n`);
+  }
   fs.copyFileSync(path.join(repoRoot, "runtime", "Dockerfile"), path.join(out, "Dockerfile"));
   bundled = out;
   return out;
