@@ -7,11 +7,12 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { countStarts, docker, inspectContainer } from "../support/docker";
+import { countStarts, docker } from "../support/docker";
 import { dormer, dormerOk } from "../support/dormer-cli";
 import { login, siteOf } from "../support/supervisor";
 import { load, timedGet } from "./http-timing";
 import { measureRss } from "./rss";
+import { bareStart, ipOf } from "./bare-start";
 import { connectionsSoak } from "./connections";
 import { backupBench } from "./backup";
 import { changesBench } from "./changes";
@@ -53,23 +54,6 @@ const sleep = (msec: number) => new Promise((r) => setTimeout(r, msec));
 async function adminSleep(token: string, tenant: string): Promise<void> {
   const res = await fetch(`${GATEWAY}/admin/tenants/${tenant}/sleep`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
   if (res.status !== 200) throw new Error(`sleep ${tenant}: ${res.status} ${await res.text()}`);
-}
-
-async function ipOf(container: string): Promise<string> {
-  const info = await inspectContainer(container);
-  return Object.values(info?.NetworkSettings.Networks ?? {})[0]?.IPAddress ?? "";
-}
-
-/** A bare `docker start` of the same container, then its first byte, probed as fast as is reasonable. */
-async function bareStart(container: string): Promise<number> {
-  const started = process.hrtime.bigint();
-  await docker.getContainer(container).start();
-  const ip = await ipOf(container);
-  for (;;) {
-    const ok = await timedGet(`http://${ip}:8080/health`).then((t) => t.status === 200, () => false);
-    if (ok) return Number(process.hrtime.bigint() - started) / 1e6;
-    await sleep(5);
-  }
 }
 
 async function main(): Promise<void> {

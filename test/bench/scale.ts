@@ -20,6 +20,7 @@ import { dormerOk } from "../support/dormer-cli";
 import { manyTenants, ManyTenantsFile, tenantId, toYaml } from "../support/many-tenants";
 import { startRedis } from "../support/redis-server";
 import { login, siteOf } from "../support/supervisor";
+import { bareStart } from "./bare-start";
 import { timedGet } from "./http-timing";
 import { stoppable, track, unlessStopped } from "./interrupt";
 import { ms, quantile } from "./stats";
@@ -132,20 +133,25 @@ async function outputs(env: Record<string, string>): Promise<Outputs> {
 }
 
 /** First-byte times of waking one tenant through the gateway, `rounds` times. */
-async function wakeTimes(out: Outputs, id: string, rounds: number): Promise<number[]> {
+/** The tenant's wakes through the gateway, each followed by a bare `docker start` of its container: same machine. */
+async function wakeTimes(out: Outputs, id: string, rounds: number): Promise<{ wakes: number[]; bare: number[] }> {
   const cookie = await login(GATEWAY, id, out.tenantKeys[id]!);
   await timedGet(`${siteOf(GATEWAY, id)}/messages?limit=1`, { cookie }); // the first wake also joins the network
-  const times: number[] = [];
+  const wakes: number[] = [];
+  const bare: number[] = [];
   for (let i = 0; i < rounds; i++) {
     unlessStopped();
     await adminSleep(out.adminToken, id);
     await sleep(300);
     const t = await timedGet(`${siteOf(GATEWAY, id)}/messages?limit=1`, { cookie });
     if (t.status !== 200) throw new Error(`wake of ${id} answered ${t.status}`);
-    times.push(t.firstByteMs);
+    wakes.push(t.firstByteMs);
+    await adminSleep(out.adminToken, id);
+    await sleep(300);
+    bare.push(await bareStart(`${PREFIX}-tenant-${id}`));
   }
   await adminSleep(out.adminToken, id);
-  return times;
+  return { wakes, bare };
 }
 
 /**
@@ -307,7 +313,8 @@ async function measure(opts: ScaleOptions): Promise<string[]> {
     const supervisor = await supervisorMb();
     const reaper = await reaperPassMs(others, 20);
 
-    const [small50, large50] = [quantile(small, 0.5), quantile(large, 0.5)];
+    const [small50, large50] = [quantile(small.wakes, 0.5), quantile(large.wakes, 0.5)];
+    const [smallBare50, largeBare50] = [quantile(small.bare, 0.5), quantile(large.bare, 0.5)];
     row(`\`dormer validate\` of the ${opts.tenants}-tenant file (whole CLI process)`, s(validate.seconds), "≤ 1 s", validate.seconds <= 1);
     row(
       `\`up\` from empty: ${opts.tenants} tenants, ${networks.length} networks, ${containers.length} tenant containers, ${2 * opts.tenants} volumes`,
@@ -337,9 +344,13 @@ async function measure(opts: ScaleOptions): Promise<string[]> {
     row("CLI + engine peak RSS: the up from empty (in batches of `upBatchTenants`) and the runs above as they run; plugins apart", asRun.text, "≤ 1 GB", asRun.mb <= 1024);
     const full = peakOf([["the no-change one", sameFull], ["the one-change one", onePreviewFull]]);
     row("the same for the two `--full` previews (every tenant at once)", full.text, "≤ 1 GB", full.mb <= 1024);
-    row(`wake → first byte of ${measured}, 3-tenant stack`, `p50 ${ms(small50)}, p99 ${ms(quantile(small, 0.99))} (n=${small.length})`);
-    row(`the same among ${opts.tenants} (${opts.awake} others awake)`, `p50 ${ms(large50)}, p99 ${ms(quantile(large, 0.99))} (n=${large.length})`);
+    const times = (xs: number[]) => `p50 ${ms(quantile(xs, 0.5))}, p99 ${ms(quantile(xs, 0.99))} (n=${xs.length})`;
+    row(`wake → first byte of ${measured}, 3-tenant stack`, times(small.wakes));
+    row(`the same among ${opts.tenants} (${opts.awake} others awake)`, times(large.wakes));
     row("wake p50 ratio", `${(large50 / small50).toFixed(2)}×`, "≤ 1.15×", large50 / small50 <= 1.15);
+    row(`bare \`docker start\` of ${measured}'s container → first byte, 3-tenant stack (alternating with the wakes)`, times(small.bare));
+    row(`the same among ${opts.tenants}`, times(large.bare));
+    row("bare start p50 ratio: Docker's own, the floor under the wake ratio", `${(largeBare50 / smallBare50).toFixed(2)}×`);
     row(`supervisor memory, ${opts.tenants} declared, ${opts.awake + 1} woken`, `${supervisor.toFixed(0)} MB`, "< 150 MB", supervisor < 150);
     row(`reaper pass, ${opts.tenants} declared, ${opts.awake} awake`, `p50 ${ms(quantile(reaper, 0.5))}, max ${ms(Math.max(...reaper))} (n=${reaper.length})`, "≤ 100 ms", Math.max(...reaper) <= 100);
   } finally {
