@@ -28,6 +28,8 @@ let bundled: string | undefined;
  * build context, not in it, so that the image's tag stays a hash of what the image holds.
  */
 const inputsFile = (out: string) => `${out}.inputs.json`;
+/** The record's entry for the esbuild that made the bundle, beside the files' paths. */
+const ESBUILD = "esbuild version";
 
 function fileHash(file: string): string | undefined {
   try {
@@ -45,8 +47,9 @@ function bundleFresh(out: string): boolean {
   } catch {
     return false;
   }
-  const files = Object.keys(inputs);
-  return files.length > 0 && fs.existsSync(path.join(out, "supervisor.js")) && files.every((f) => fileHash(path.join(repoRoot, f)) === inputs[f]);
+  const { [ESBUILD]: version, ...files } = inputs;
+  const names = Object.keys(files);
+  return version === esbuild.version && names.length > 0 && fs.existsSync(path.join(out, "supervisor.js")) && names.every((f) => fileHash(path.join(repoRoot, f)) === files[f]);
 }
 
 /**
@@ -73,7 +76,10 @@ export function supervisorContext(): string {
       metafile: true,
       absWorkingDir: repoRoot,
     });
-    const inputs = Object.fromEntries(Object.keys(metafile.inputs).map((f) => [f, fileHash(path.join(repoRoot, f)) ?? ""]));
+    // This file too (it holds the bundle's options; named by its source path, as the CLI runs it bundled) and
+    // esbuild's version: either changes the bundle.
+    const made = [...Object.keys(metafile.inputs), "components/images.ts"];
+    const inputs = { ...Object.fromEntries(made.map((f) => [f, fileHash(path.join(repoRoot, f)) ?? ""])), [ESBUILD]: esbuild.version };
     fs.writeFileSync(inputsFile(out), `${JSON.stringify(inputs)}\n`);
   }
   fs.copyFileSync(path.join(repoRoot, "runtime", "Dockerfile"), path.join(out, "Dockerfile"));

@@ -24,6 +24,8 @@ describe("unit: the supervisor's bundle is made again only when a file it is mad
     const inputs = JSON.parse(fs.readFileSync(INPUTS, "utf8")) as Record<string, string>;
     assert.ok(inputs["runtime/main.ts"]?.match(/^[0-9a-f]{64}$/), "the entry point, by its path from the checkout");
     assert.ok(Object.keys(inputs).some((f) => f.includes("node_modules/")), "and the dependencies bundled with it");
+    assert.ok(inputs["components/images.ts"], "and the file holding the bundle's options");
+    assert.match(inputs["esbuild version"] ?? "", /^\d+\.\d+\.\d+$/, "and the esbuild that made it");
     assert.ok(!fs.readdirSync(OUT).some((f) => f.includes("inputs")), "not in the context, so the image's tag is a hash of what it holds");
   });
 
@@ -31,6 +33,14 @@ describe("unit: the supervisor's bundle is made again only when a file it is mad
     const before = bundleTime();
     freshProcess().supervisorContext();
     assert.equal(bundleTime(), before);
+  });
+
+  it("another esbuild makes it again", () => {
+    const inputs = JSON.parse(fs.readFileSync(INPUTS, "utf8")) as Record<string, string>;
+    fs.writeFileSync(INPUTS, JSON.stringify({ ...inputs, "esbuild version": "0.0.0" }));
+    const before = bundleTime();
+    freshProcess().supervisorContext();
+    assert.ok(bundleTime() > before, "bundled again");
   });
 
   it("a changed input makes it again", () => {
