@@ -10,9 +10,7 @@ import { openScopedStack } from "../project";
 import { scopeLine } from "../run-scope";
 import { currentRecord } from "../record-source";
 import { changeLine, outputLines, seconds } from "../report";
-import { untilEngineStops } from "../engine-signals";
-import { EngineDisplay } from "../engine-display";
-import { withoutEngineDisplay } from "../stack";
+import { runOperation } from "../operation";
 
 export interface UpOptions {
   /** URNs the engine replaces even without a change (rotate-key: a tenant's key). */
@@ -42,23 +40,17 @@ export async function up(inv: Invocation, note = "dormer up", opts: UpOptions = 
       const run = batches.length === 1 ? opened : await opened.rescope({ full: false, only: batch });
       if (batches.length > 1) console.log(`batch ${i + 1} of ${batches.length}: ${batch.length} tenants (${batch[0]} … ${batch[batch.length - 1]})`);
       const plan = new PlanCollector();
-      const display = new EngineDisplay({ preview: false, diff: inv.diff, out: console.log, err: console.error });
       try {
-        result = await untilEngineStops(
-          ({ signal, onEvent }) =>
-            withoutEngineDisplay(opened.stack).up({
-              message,
-              signal,
-              onEvent,
-              policyPacks: [policyPackDir],
-              // The replaced resources are the forced tenants', all in the first batch.
-              replace: i === 0 ? opts.replace : undefined,
-              exclude: run.exclude,
-            }),
-          (event) => {
-            plan.onEvent(event);
-            display.onEvent(event);
-          },
+        result = await runOperation(opened.stack, { diff: inv.diff, also: plan.onEvent }, (s, { signal, onEvent }) =>
+          s.up({
+            message,
+            signal,
+            onEvent,
+            policyPacks: [policyPackDir],
+            // The replaced resources are the forced tenants', all in the first batch.
+            replace: i === 0 ? opts.replace : undefined,
+            exclude: run.exclude,
+          }),
         );
       } catch (err) {
         const violations = violationLines(plan.findings());
