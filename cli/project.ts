@@ -70,10 +70,12 @@ async function openStackAndProgram(
   // An invalid tenants.yaml is refused before the engine, the plugins or any resource is touched. Commands
   // that never run the program (down, refresh, outputs) must still work with a broken file.
   let file: ValidatedTenants | undefined;
+  let swarm = false;
   if (opts.runsProgram) {
     file = loadTenantsFile(tenantsFileOf(stackName));
     const { orchestrator, swarmNode } = orchestratorOf(stackName);
     checkOrchestrator(file, orchestrator, swarmNode);
+    swarm = orchestrator === "swarm";
     subnetPoolOf(stackName).checkCapacity(file.tenants.length);
     checkSecretsSet(file.tenants, tenantSecretNamesOf(stackName), stackName);
     await checkDisks(stackName, tenantsFileOf(stackName), file);
@@ -86,7 +88,7 @@ async function openStackAndProgram(
   const base = ensureBaseImage(wantedBase);
   // The program reads this override so an offline machine builds FROM its own base without editing stacks/.
   if (base !== wantedBase) process.env.DORMER_BASE_IMAGE = base;
-  if (opts.runsProgram && orchestratorOf(stackName).orchestrator === "swarm") await checkSwarmManager(stackName, base);
+  if (swarm) await checkSwarmManager(stackName, base);
   let previousSubnets: Record<string, string> = {};
   let programScope: RunScope | undefined;
   const stack = await openStack({
