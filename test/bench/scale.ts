@@ -23,7 +23,7 @@ import { login, siteOf } from "../support/supervisor";
 import { bareStart } from "./bare-start";
 import { timedGet } from "./http-timing";
 import { stoppable, track, unlessStopped } from "./interrupt";
-import { ms, quantile } from "./stats";
+import { ms, quantile, spread } from "./stats";
 
 const STACK = "bench";
 const PREFIX = `dormer-${STACK}`;
@@ -132,7 +132,6 @@ async function outputs(env: Record<string, string>): Promise<Outputs> {
   return JSON.parse((await dormerOk(["outputs", "--stack", STACK, "--json", "--show-secrets"], env)).stdout) as Outputs;
 }
 
-/** First-byte times of waking one tenant through the gateway, `rounds` times. */
 /** The tenant's wakes through the gateway, each followed by a bare `docker start` of its container: same machine. */
 async function wakeTimes(out: Outputs, id: string, rounds: number): Promise<{ wakes: number[]; bare: number[] }> {
   const cookie = await login(GATEWAY, id, out.tenantKeys[id]!);
@@ -344,12 +343,11 @@ async function measure(opts: ScaleOptions): Promise<string[]> {
     row("CLI + engine peak RSS: the up from empty (in batches of `upBatchTenants`) and the runs above as they run; plugins apart", asRun.text, "≤ 1 GB", asRun.mb <= 1024);
     const full = peakOf([["the no-change one", sameFull], ["the one-change one", onePreviewFull]]);
     row("the same for the two `--full` previews (every tenant at once)", full.text, "≤ 1 GB", full.mb <= 1024);
-    const times = (xs: number[]) => `p50 ${ms(quantile(xs, 0.5))}, p99 ${ms(quantile(xs, 0.99))} (n=${xs.length})`;
-    row(`wake → first byte of ${measured}, 3-tenant stack`, times(small.wakes));
-    row(`the same among ${opts.tenants} (${opts.awake} others awake)`, times(large.wakes));
+    row(`wake → first byte of ${measured}, 3-tenant stack`, spread(small.wakes));
+    row(`the same among ${opts.tenants} (${opts.awake} others awake)`, spread(large.wakes));
     row("wake p50 ratio", `${(large50 / small50).toFixed(2)}×`, "≤ 1.15×", large50 / small50 <= 1.15);
-    row(`bare \`docker start\` of ${measured}'s container → first byte, 3-tenant stack (alternating with the wakes)`, times(small.bare));
-    row(`the same among ${opts.tenants}`, times(large.bare));
+    row(`bare \`docker start\` of ${measured}'s container → first byte, 3-tenant stack (alternating with the wakes)`, spread(small.bare));
+    row(`the same among ${opts.tenants}`, spread(large.bare));
     row("bare start p50 ratio: Docker's own, the floor under the wake ratio", `${(largeBare50 / smallBare50).toFixed(2)}×`);
     row(`supervisor memory, ${opts.tenants} declared, ${opts.awake + 1} woken`, `${supervisor.toFixed(0)} MB`, "< 150 MB", supervisor < 150);
     row(`reaper pass, ${opts.tenants} declared, ${opts.awake} awake`, `p50 ${ms(quantile(reaper, 0.5))}, max ${ms(Math.max(...reaper))} (n=${reaper.length})`, "≤ 100 ms", Math.max(...reaper) <= 100);

@@ -6,3 +6,6 @@ export function quantile(values: number[], q: number): number {
 }
 
 export const ms = (value: number): string => `${value.toFixed(1)} ms`;
+
+/** p50 and p99 of a sample of milliseconds, and its size: one table cell. */
+export const spread = (values: number[]): string => `p50 ${ms(quantile(values, 0.5))}, p99 ${ms(quantile(values, 0.99))} (n=${values.length})`;

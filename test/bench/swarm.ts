@@ -11,7 +11,7 @@ import { declaredTenant } from "../support/declared-tenant";
 import { startPrivateDockerd } from "../support/private-dockerd";
 import { tenantServiceSpec } from "../support/tenant-service";
 import { BASE_IMAGE, tenantAppImage } from "../support/tenants";
-import { ms, quantile } from "./stats";
+import { ms, quantile, spread } from "./stats";
 
 const run = promisify(execFile);
 const SWARM_SCRIPT = path.resolve(__dirname, "../../scripts/swarm.sh");
@@ -21,6 +21,7 @@ const SUBNET = { Subnet: "10.215.254.64/28", Gateway: "10.215.254.65" };
 const LOOK_MS = 10;
 const STATES = ["assigned", "accepted", "preparing", "starting", "running"];
 const sleep = (msec: number) => new Promise((r) => setTimeout(r, msec));
+const msSince = (since: bigint) => Number(process.hrtime.bigint() - since) / 1e6;
 
 type Task = { DesiredState?: string; Status?: { State?: string } };
 
@@ -33,7 +34,7 @@ async function untilRunning(docker: Docker, service: string, since: bigint): Pro
   const seen = new Map<string, number>();
   for (;;) {
     const tasks = (await docker.listTasks({ filters: { service: [service], "desired-state": ["running"] } })) as Task[];
-    const at = Number(process.hrtime.bigint() - since) / 1e6;
+    const at = msSince(since);
     for (const t of tasks) {
       const state = t.Status?.State ?? "";
       if (!seen.has(state)) seen.set(state, at);
@@ -51,7 +52,7 @@ async function untilStopped(docker: Docker, service: string): Promise<void> {
   }
 }
 
-const line = (label: string, xs: number[]) => `| ${label} | p50 ${ms(quantile(xs, 0.5))}, p99 ${ms(quantile(xs, 0.99))} (n=${xs.length}) |`;
+const line = (label: string, xs: number[]) => `| ${label} | ${spread(xs)} |`;
 
 export async function swarmWake(opts: SwarmOptions): Promise<string[]> {
   const appImage = tenantAppImage();
@@ -77,7 +78,7 @@ export async function swarmWake(opts: SwarmOptions): Promise<string[]> {
       const watching = untilRunning(docker, tenant.container, since);
       await engine.start(tenant);
       await engine.address(tenant);
-      const took = Number(process.hrtime.bigint() - since) / 1e6;
+      const took = msSince(since);
       return { took, states: await watching };
     };
     const bareWake = async (): Promise<number> => {
@@ -119,7 +120,7 @@ export async function swarmWake(opts: SwarmOptions): Promise<string[]> {
     for (let i = 0; i < 3; i++) {
       const since = process.hrtime.bigint();
       await run("docker", ["-H", daemon.host, "service", "scale", `${tenant.container}=1`]);
-      cliWaits.push(Number(process.hrtime.bigint() - since) / 1e6);
+      cliWaits.push(msSince(since));
       await asleep();
     }
 
