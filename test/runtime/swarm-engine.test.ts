@@ -8,7 +8,7 @@ import { SwarmEngine } from "../../runtime/engine/swarm";
 import { TaskNotStartedError, TenantGoneError } from "../../runtime/errors";
 import { declaredTenant } from "../support/declared-tenant";
 import { waitFor } from "../support/poll";
-import { SWARM_SOCKET, swarmDocker as docker, useSwarm } from "../support/swarm";
+import { SWARM_SOCKET, swarmDocker as docker, taskContainer, useSwarm } from "../support/swarm";
 import { tenantServiceSpec } from "../support/tenant-service";
 import { BASE_IMAGE, tenantAppImage } from "../support/tenants";
 
@@ -113,7 +113,7 @@ describe("runtime: the swarm engine against real swarm services", function () {
 
   it("runs the task's processes with no-new-privileges, which the node's engine gives and the service cannot ask for", async () => {
     const [task] = await runningTasks(tenant.container);
-    const id = (task as { Status?: { ContainerStatus?: { ContainerID?: string } } }).Status?.ContainerStatus?.ContainerID;
+    const id = taskContainer(task);
     assert.ok(id, "the running task names its container");
     const pid = (await docker.getContainer(id).inspect()).State.Pid;
     // The daemon shares this process's PID namespace: the app's own status, as the kernel keeps it.

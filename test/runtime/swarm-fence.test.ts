@@ -5,7 +5,7 @@ import { demux } from "../../runtime/engine/docker-logs";
 import { declaredTenant } from "../support/declared-tenant";
 import { execIn as execInEngine } from "../support/exec";
 import { waitFor } from "../support/poll";
-import { swarmDocker as docker, useSwarm } from "../support/swarm";
+import { swarmDocker as docker, taskContainer, useSwarm } from "../support/swarm";
 import { tenantServiceSpec } from "../support/tenant-service";
 import { BASE_IMAGE, fenceImage, tenantAppImage } from "../support/tenants";
 
@@ -65,7 +65,7 @@ describe("runtime: the host firewall fence on a swarm node, for a tenant with eg
     await docker.createService({ ...tenantServiceSpec("fencetest", tenant, appImage), Mode: { Replicated: { Replicas: 1 } } } as never);
     task = await waitFor("the tenant's task to run", async () => {
       const running = (await docker.listTasks({ filters: { service: [tenant.container], "desired-state": ["running"] } })).find((t) => t.Status?.State === "running");
-      return (running as { Status?: { ContainerStatus?: { ContainerID?: string } } } | undefined)?.Status?.ContainerStatus?.ContainerID ?? false;
+      return taskContainer(running) ?? false;
     }, 60_000, 100) as string;
     taskAddress = (await docker.getContainer(task).inspect()).NetworkSettings.Networks[tenant.network].IPAddress;
     const gateway = (await docker.getNetwork(SWARM_GATEWAY_BRIDGE).inspect()) as { Containers: Record<string, unknown> };

@@ -13,6 +13,10 @@ const script = path.resolve(__dirname, "..", "..", "scripts", "swarm.sh");
 export const SWARM_SOCKET = privateSocketPath();
 export const swarmDocker = new Docker({ socketPath: SWARM_SOCKET });
 
+/** The container a task runs in, once the node has made it. */
+export const taskContainer = (task: Docker.Task | undefined): string | undefined =>
+  (task as { Status?: { ContainerStatus?: { ContainerID?: string } } } | undefined)?.Status?.ContainerStatus?.ContainerID;
+
 // One per test run, shared by the files that need it: starting it and copying images in takes seconds.
 let daemon: Promise<PrivateDockerd> | undefined;
 
